@@ -1,0 +1,54 @@
+"""doorplate: QR digital doorplates (智慧门牌) for a county.
+
+``create_app`` builds the Flask application; extensions and blueprints are registered explicitly
+here so the whole shape of the app can be read in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from doorplate import cli, config, db, i18n, models, security  # noqa: F401 (models: metadata)
+from doorplate.resident import views as resident_views
+from doorplate.staff import views as staff_views
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``overrides`` win over defaults and the environment (tests use them)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=os.environ.get("DOORPLATE_INSTANCE_PATH") or None,
+    )
+    config.load_config(app, overrides)
+    db.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(resident_views.bp)
+    app.register_blueprint(staff_views.bp)
+    cli.init_app(app)
+    return app
+
+
+def main() -> None:
+    """The ``doorplate`` console script: the app's commands without ``flask --app doorplate``.
+
+    The app it builds is marked CLI-only, so commands that never serve a request run without a
+    session key; ``serve`` checks for a real one itself.
+    """
+    group = FlaskGroup(
+        name="doorplate",
+        help="Run and administer a doorplate (智慧门牌) service.",
+        create_app=lambda: create_app({"CLI_ONLY": True}),
+        add_version_option=False,
+    )
+    group.main(prog_name="doorplate")

@@ -1,0 +1,116 @@
+"""Layered configuration: defaults, then ``DOORPLATE_*``/``DATABASE_URL`` environment, then overrides.
+
+The embedded default (a SQLite file in ``instance/``) must work with no configuration at all, while a
+production instance must never run with a guessable session key: that check lives here so the app
+factory, the WSGI entry point and the CLI all apply the same rule.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "COUNTY_NAME": "苍南县",
+    "COUNTY_CODE": "330327",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "DEMO": False,
+    # Staff console
+    "STAFF_IDLE_MINUTES": 30,
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "STAFF_PAGE_SIZE": 50,
+    # Flask / extensions
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "doorplate_session",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": None,  # the idle timeout already bounds a form's life
+    "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+}
+
+MIN_SECRET_KEY_LENGTH = 32
+MISSING_KEY_MESSAGE = (
+    "DOORPLATE_SECRET_KEY is not set. Generate one with "
+    '`python -c "import secrets; print(secrets.token_hex(32))"` and set it in the '
+    "environment (or run the demo with `doorplate serve --demo`)."
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used safely; the message says what to set."""
+
+
+def database_url_from_env(environ: Mapping[str, str]) -> str | None:
+    """Return ``DATABASE_URL`` rewritten for psycopg 3, the driver we ship.
+
+    Hosting platforms hand out ``postgres://`` or ``postgresql://`` URLs, which SQLAlchemy would map
+    to psycopg2; we install psycopg 3 only.
+    """
+    url = environ.get("DATABASE_URL")
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, environment and ``overrides``, in that order."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("DOORPLATE")
+    url = database_url_from_env(os.environ)
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if overrides:
+        app.config.from_mapping(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "doorplate.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    _apply_mode(app)
+
+
+def is_production(app: Flask) -> bool:
+    """Production is anything that is not debug, testing or the demo."""
+    return not (app.debug or app.testing or app.config["DEMO"])
+
+
+def _apply_mode(app: Flask) -> None:
+    if is_production(app):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    key = app.config.get("SECRET_KEY")
+    if key:
+        if is_production(app) and len(str(key)) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"DOORPLATE_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters of "
+                "random data."
+            )
+        return
+    if is_production(app) and not app.config.get("CLI_ONLY"):
+        raise ConfigError(MISSING_KEY_MESSAGE)
+    # Debug, tests, the demo and CLI-only commands (which never sign a cookie) get a random
+    # per-process key: nothing signed with it outlives the process.
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["SECRET_KEY_EPHEMERAL"] = True
+
+
+def require_persistent_secret_key(app: Flask) -> None:
+    """Refuse to serve production traffic with a per-process key (see ``serve``)."""
+    if is_production(app) and app.config.get("SECRET_KEY_EPHEMERAL"):
+        raise ConfigError(MISSING_KEY_MESSAGE)
+
+
+def enter_demo_mode(app: Flask) -> None:
+    """Switch an app built for the CLI into the demo: plain-HTTP cookies on loopback."""
+    app.config["DEMO"] = True
+    app.config["SESSION_COOKIE_SECURE"] = False

@@ -1,0 +1,63 @@
+"""Language selection: an explicit choice, then the ``lang`` cookie, then Accept-Language.
+
+Chinese (``zh_Hans_CN``, the folder name flask-babel looks for) is the default; English is second.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, request
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+LANG_COOKIE = "lang"
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}  # the short code people see -> catalogue name
+DEFAULT_LANG = "zh"
+ONE_YEAR = 365 * 24 * 3600
+
+babel = Babel()
+bp = Blueprint("i18n", __name__)
+
+
+def chosen_lang() -> str:
+    """The short language code ("zh" or "en") for the current request."""
+    explicit = request.args.get("lang")
+    if explicit in LOCALES:
+        return explicit
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LOCALES:
+        return cookie
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    if best:
+        return best.split("-")[0]
+    return DEFAULT_LANG
+
+
+def select_locale() -> str:
+    return LOCALES[chosen_lang()]
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only same-site relative paths may be redirected to, never ``//host`` or ``http://``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code: str) -> Response:
+    """Remember a language choice for a year and go back to where the user was."""
+    response = redirect(safe_next(request.args.get("next")))
+    if code in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True, secure=request.is_secure
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _lang() -> dict[str, str]:
+        return {"current_lang": chosen_lang()}

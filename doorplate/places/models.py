@@ -1,0 +1,80 @@
+"""Towns, villages and households.
+
+Codes are the national statistical division codes where the county has them; the county itself is
+configuration, not a row. A household's head name and phone are staff-only data: no public page or
+API may ever read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from doorplate.db import UTCDateTime, db, utcnow
+
+
+class Town(db.Model):
+    __tablename__ = "town"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    villages: Mapped[list[Village]] = relationship(back_populates="town", order_by="Village.code")
+
+    def __repr__(self) -> str:
+        return f"<Town {self.code}>"
+
+
+class Village(db.Model):
+    __tablename__ = "village"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    town: Mapped[Town] = relationship(back_populates="villages")
+
+    def __repr__(self) -> str:
+        return f"<Village {self.code}>"
+
+
+class HouseholdStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"  # moved away or demolished; kept so history and plates stay explainable
+
+
+class Household(db.Model):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("village_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    address: Mapped[str] = mapped_column(String(200))
+    house_no: Mapped[str | None] = mapped_column(String(32))
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[HouseholdStatus] = mapped_column(
+        Enum(
+            HouseholdStatus,
+            name="household_status",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=HouseholdStatus.ACTIVE,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    village: Mapped[Village] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Household {self.id}>"

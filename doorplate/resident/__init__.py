@@ -1,0 +1,1 @@
+"""The public pages a resident reaches from the doorplate on their door."""

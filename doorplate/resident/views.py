@@ -1,0 +1,13 @@
+"""Public pages. The plate page itself arrives with the plates feature; this is the site's front door."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+bp = Blueprint("resident", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """What someone who types the bare address sees: what this is and how to use their plate."""
+    return render_template("resident/index.html", county_name=current_app.config["COUNTY_NAME"])

@@ -1,0 +1,93 @@
+"""Who is signed in to the staff console, and the permission check every staff view declares.
+
+Each staff view is wrapped by :func:`staff_required`, which records the roles it allows on the view
+function (``view.access_roles``). A test walks ``app.url_map`` and fails for any staff endpoint
+without that mark, so a new route cannot ship without a permission check.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from doorplate.db import db, utcnow
+from doorplate.staff.models import Role, StaffUser
+from doorplate.staff.service import Scope, scope_of
+
+F = TypeVar("F", bound=Callable[..., Any])
+ALL_ROLES = frozenset(Role)
+SESSION_KEYS = ("staff_id", "staff_stamp", "seen_at")
+
+
+def _stamp(user: StaffUser) -> str:
+    """Changes when the password does, which ends every session signed with the old one."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def login_user(user: StaffUser) -> None:
+    session.clear()  # a fresh session on login: nothing carried over from before
+    session.permanent = True
+    session["staff_id"] = user.id
+    session["staff_stamp"] = _stamp(user)
+    session["seen_at"] = utcnow().timestamp()
+
+
+def logout_user() -> None:
+    for key in SESSION_KEYS:
+        session.pop(key, None)
+
+
+def load_current_staff() -> None:
+    """Before each staff request: resolve the session to an active user, ending idle sessions."""
+    g.staff = None
+    staff_id = session.get("staff_id")
+    if staff_id is None:
+        return
+    idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    seen_at = datetime.fromtimestamp(session.get("seen_at", 0), tz=utcnow().tzinfo)
+    if utcnow() - seen_at > idle:
+        logout_user()
+        flash(_("You were signed out after a period of inactivity."), "info")
+        return
+    user = db.session.get(StaffUser, staff_id)
+    if user is None or not user.active or session.get("staff_stamp") != _stamp(user):
+        logout_user()
+        return
+    session["seen_at"] = utcnow().timestamp()
+    g.staff = user
+
+
+def current_staff() -> StaffUser:
+    """The signed-in user; only valid inside a view wrapped by :func:`staff_required`."""
+    user: StaffUser = g.staff
+    return user
+
+
+def current_scope() -> Scope:
+    return scope_of(current_staff())
+
+
+def staff_required(*roles: Role) -> Callable[[F], F]:
+    """Allow the view to signed-in staff with one of ``roles`` (any role when none are given)."""
+    allowed = frozenset(roles) or ALL_ROLES
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = g.get("staff")
+            if user is None:
+                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+            if user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.access_roles = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

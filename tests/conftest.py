@@ -1,0 +1,197 @@
+"""Shared fixtures: a real database (a SQLite file, or PostgreSQL via DOORPLATE_TEST_DATABASE_URL),
+an app per test, and factory callables for the registry and staff.
+
+The schema is built once per run through the real migrations; each test then starts from empty
+tables, so tests can commit like the app does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from doorplate import create_app
+from doorplate.db import db
+from doorplate.places.models import Household, Town, Village
+from doorplate.staff.models import Role, StaffUser
+from doorplate.staff.service import create_staff
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DOORPLATE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'doorplate-test.sqlite3'}"
+
+
+def _test_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "https://dp.example.gov.cn",
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("schema")))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (names from metadata)
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(
+    database_url: str, _schema: None, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database with extra config; tables are emptied afterwards."""
+    apps: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        app = create_app({**_test_config(database_url, tmp_path), **overrides})
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.rollback()
+            _empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_town(app: Flask) -> Callable[..., Town]:
+    def make(code: str = "330327100", name: str = "灵溪镇") -> Town:
+        town = Town(code=code, name=name)
+        db.session.add(town)
+        db.session.commit()
+        return town
+
+    return make
+
+
+@pytest.fixture
+def make_village(app: Flask, make_town: Callable[..., Town]) -> Callable[..., Village]:
+    def make(code: str = "330327100201", name: str = "渡龙村", town: Town | None = None) -> Village:
+        if town is None:
+            town = db.session.query(Town).filter_by(code=code[:9]).one_or_none() or make_town(
+                code=code[:9], name=f"镇{code[6:9]}"
+            )
+        village = Village(code=code, name=name, town=town)
+        db.session.add(village)
+        db.session.commit()
+        return village
+
+    return make
+
+
+@pytest.fixture
+def make_household(app: Flask) -> Callable[..., Household]:
+    counter = iter(range(1, 10**6))
+
+    def make(village: Village, address: str | None = None, **fields: Any) -> Household:
+        n = next(counter)
+        household = Household(
+            village=village,
+            address=address or f"{village.name}上垟路{n}号",
+            house_no=fields.pop("house_no", f"{n}号"),
+            **fields,
+        )
+        db.session.add(household)
+        db.session.commit()
+        return household
+
+    return make
+
+
+@pytest.fixture
+def make_staff(app: Flask) -> Callable[..., StaffUser]:
+    """``make_staff(Role.EDITOR, village=v)``; the password is ``PASSWORD`` unless given."""
+
+    def make(
+        role: Role = Role.ADMIN,
+        *,
+        username: str | None = None,
+        town: Town | None = None,
+        village: Village | None = None,
+        password: str = PASSWORD,
+    ) -> StaffUser:
+        user = create_staff(
+            "test",
+            username=username or f"{role.value}{db.session.query(StaffUser).count() + 1}",
+            display_name="",
+            password=password,
+            role=role,
+            town_code=town.code if town else None,
+            village_code=village.code if village else None,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., Any]:
+    """Log ``client`` in as a staff user through the real login form."""
+
+    def do_login(user: StaffUser | str, password: str = PASSWORD) -> Any:
+        username = user if isinstance(user, str) else user.username
+        return client.post(
+            "/staff/login", data={"username": username, "password": password}
+        )
+
+    return do_login
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
