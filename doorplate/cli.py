@@ -26,7 +26,9 @@ def init_db() -> None:
 
 
 @click.command("serve")
-@click.option("--demo", "with_demo", is_flag=True, help="Seed a demo county into an empty database.")
+@click.option(
+    "--demo", "with_demo", is_flag=True, help="Seed a demo county into an empty database."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.pass_obj

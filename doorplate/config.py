@@ -1,7 +1,8 @@
-"""Layered configuration: defaults, then ``DOORPLATE_*``/``DATABASE_URL`` environment, then overrides.
+"""Layered configuration: defaults, then the ``DOORPLATE_*``/``DATABASE_URL`` environment, then
+overrides.
 
-The embedded default (a SQLite file in ``instance/``) must work with no configuration at all, while a
-production instance must never run with a guessable session key: that check lives here so the app
+The embedded default (a SQLite file in ``instance/``) must work with no configuration at all, while
+a production instance must never run with a guessable session key: that check lives here so the app
 factory, the WSGI entry point and the CLI all apply the same rule.
 """
 
@@ -25,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "STAFF_PAGE_SIZE": 50,
+    "PASSWORD_HASH_METHOD": "scrypt",
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

@@ -5,13 +5,12 @@ Chinese (``zh_Hans_CN``, the folder name flask-babel looks for) is the default; 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 LANG_COOKIE = "lang"
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}  # the short code people see -> catalogue name
-DEFAULT_LANG = "zh"
 ONE_YEAR = 365 * 24 * 3600
 
 babel = Babel()
@@ -29,16 +28,30 @@ def chosen_lang() -> str:
     best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
     if best:
         return best.split("-")[0]
-    return DEFAULT_LANG
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return next(code for code, locale in LOCALES.items() if locale == default)
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
+    """The request's locale; outside a request (CLI commands) None, i.e. the default locale."""
+    if not has_request_context():
+        return None
     return LOCALES[chosen_lang()]
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Only same-site relative paths may be redirected to, never ``//host`` or ``http://``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site relative paths may be redirected to, never ``//host`` or ``http://``.
+
+    Whitespace and control characters are refused outright: browsers (and werkzeug's Location
+    header) drop tabs and newlines, so ``/<TAB>/evil.example`` would arrive as ``//evil.example``.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ch.isspace() or not ch.isprintable() for ch in target)
+    ):
         return fallback
     return target
 
@@ -49,7 +62,12 @@ def switch(code: str) -> Response:
     response = redirect(safe_next(request.args.get("next")))
     if code in LOCALES:
         response.set_cookie(
-            LANG_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True, secure=request.is_secure
+            LANG_COOKIE,
+            code,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure,
         )
     return response
 

@@ -29,6 +29,10 @@ def _set_headers(response: Response) -> Response:
     if request.blueprint == "staff":
         # Staff pages show personal data: never keep them in a shared or back-button cache.
         headers["Cache-Control"] = "no-store"
+        # Over HTTPS Flask-WTF refuses a form post without a same-site Referer, which
+        # "no-referrer" would strip from every staff form; "same-origin" still sends nothing
+        # (no search terms, no ids) to any other site.
+        headers["Referrer-Policy"] = "same-origin"
     return response
 
 

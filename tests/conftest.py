@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from doorplate import create_app
+from doorplate.config import DEFAULTS
 from doorplate.db import db
 from doorplate.places.models import Household, Town, Village
 from doorplate.staff.models import Role, StaffUser
@@ -42,6 +43,10 @@ def _test_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "https://dp.example.gov.cn",
+        # Assertions read English messages; tests of the Chinese default use ``zh_app``.
+        "BABEL_DEFAULT_LOCALE": "en",
+        # Real hashing, fewer rounds: the suite logs in hundreds of times.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
@@ -67,9 +72,7 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def make_app(
-    database_url: str, _schema: None, tmp_path: Path
-) -> Iterator[Callable[..., Flask]]:
+def make_app(database_url: str, _schema: None, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build an app on the test database with extra config; tables are emptied afterwards."""
     apps: list[Flask] = []
 
@@ -89,6 +92,14 @@ def make_app(
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def zh_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """An app with the shipped default language, Chinese."""
+    app = make_app(BABEL_DEFAULT_LOCALE=DEFAULTS["BABEL_DEFAULT_LOCALE"])
     with app.app_context():
         yield app
 
@@ -181,9 +192,7 @@ def login(client: FlaskClient) -> Callable[..., Any]:
 
     def do_login(user: StaffUser | str, password: str = PASSWORD) -> Any:
         username = user if isinstance(user, str) else user.username
-        return client.post(
-            "/staff/login", data={"username": username, "password": password}
-        )
+        return client.post("/staff/login", data={"username": username, "password": password})
 
     return do_login
 

@@ -1,4 +1,4 @@
-"""Public pages. The plate page itself arrives with the plates feature; this is the site's front door."""
+"""Public pages: the site's front door; the plate page arrives with the plates feature."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
@@ -50,7 +50,7 @@ def load_current_staff() -> None:
     if staff_id is None:
         return
     idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
-    seen_at = datetime.fromtimestamp(session.get("seen_at", 0), tz=utcnow().tzinfo)
+    seen_at = datetime.fromtimestamp(session.get("seen_at", 0), tz=UTC)
     if utcnow() - seen_at > idle:
         logout_user()
         flash(_("You were signed out after a period of inactivity."), "info")
@@ -73,6 +73,13 @@ def current_scope() -> Scope:
     return scope_of(current_staff())
 
 
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in user passes ``endpoint``'s role check: menus offer only what works."""
+    user = g.get("staff")
+    roles = getattr(current_app.view_functions[endpoint], "access_roles", frozenset())
+    return user is not None and user.role in roles
+
+
 def staff_required(*roles: Role) -> Callable[[F], F]:
     """Allow the view to signed-in staff with one of ``roles`` (any role when none are given)."""
     allowed = frozenset(roles) or ALL_ROLES
@@ -82,7 +89,9 @@ def staff_required(*roles: Role) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = g.get("staff")
             if user is None:
-                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+                # Only a page can be gone back to after signing in; a form post cannot be replayed.
+                back = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("staff.login", next=back))
             if user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Recording staff actions in the audit trail.
+"""Recording staff actions in the audit trail, and reading it back.
 
 Use cases call :func:`record` in the same transaction as the change they describe, so an action
 and its audit row commit or roll back together.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import getpass
 from typing import Any
+
+from sqlalchemy import select
 
 from doorplate.db import db
 from doorplate.staff.models import AuditEvent, StaffUser
@@ -37,3 +39,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def trail(page: int, per_page: int) -> tuple[list[AuditEvent], int]:
+    """One page of the trail, newest first, and the total number of events."""
+    result = db.paginate(
+        select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+    return list(result.items), result.total or 0

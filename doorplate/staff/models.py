@@ -70,9 +70,9 @@ class StaffUser(db.Model):
 class AuditEvent(db.Model):
     """Who did what to which object, and when. Append-only.
 
-    ``actor_name`` is copied so the trail survives a renamed or deleted account; command-line actions
-    are recorded as ``cli:<os user>`` with no ``actor_id``. ``detail`` holds counts and identifiers,
-    never personal data.
+    ``actor_name`` is copied so the trail survives a renamed or deleted account; command-line
+    actions are recorded as ``cli:<os user>`` with no ``actor_id``. ``detail`` holds counts and
+    identifiers, never personal data.
     """
 
     __tablename__ = "audit_event"

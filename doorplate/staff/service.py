@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,18 +10,26 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, case, select, true, update
+from sqlalchemy import ColumnElement, and_, case, literal, select, true, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from doorplate.db import db, utcnow
+from doorplate.db import UTCDateTime, db, utcnow
 from doorplate.places.models import Town, Village
 from doorplate.staff import audit
 from doorplate.staff.models import COUNTY_ROLES, Role, StaffUser
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
-# Checked against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("doorplate-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("doorplate-timing-equaliser", method=method)
+
+
+def hash_password(password: str) -> str:
+    """Hash with ``PASSWORD_HASH_METHOD`` (scrypt by default; tests choose a cheaper one)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 class StaffError(Exception):
@@ -52,6 +61,17 @@ class Scope:
             return Village.town_id == self.town_id
         return true()
 
+    def towns(self) -> ColumnElement[bool]:
+        """A WHERE clause on ``Town``: every town, the reviewer's town, or the village's town."""
+        if self.village_id is not None:
+            return (
+                Town.id
+                == select(Village.town_id).where(Village.id == self.village_id).scalar_subquery()
+            )
+        if self.town_id is not None:
+            return Town.id == self.town_id
+        return true()
+
     def covers(self, village: Village) -> bool:
         if self.village_id is not None:
             return village.id == self.village_id
@@ -77,20 +97,15 @@ def create_staff(
     """Create an account whose scope fits its role; the password is stored hashed only."""
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
-        raise StaffError(
-            _("Username must be 3-64 lowercase letters, digits, '.', '_' or '-'.")
-        )
+        raise StaffError(_("Username must be 3-64 lowercase letters, digits, '.', '_' or '-'."))
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise StaffError(_("The username %(username)s is already taken.", username=username))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(
-            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH)
-        )
+    _check_new_password(password)
     town, village = _resolve_scope(role, town_code, village_code)
     user = StaffUser(
         username=username,
         display_name=display_name.strip() or username,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         town=town,
         village=village,
@@ -108,6 +123,13 @@ def create_staff(
         village=village_code,
     )
     return user
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH)
+        )
 
 
 def _resolve_scope(
@@ -141,9 +163,12 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> S
     """
     now = now or utcnow()
     wrong = _("Wrong username or password.")
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    user = db.session.scalar(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+    )
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        # Spend the same time as for a real account, so timing does not reveal which names exist.
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         audit.record("anonymous", "login.failed", "staff_user", None)
         raise LoginFailed(wrong)
     if user.locked_until is not None and user.locked_until > now:
@@ -164,23 +189,34 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> S
 
 
 def _count_failure(user: StaffUser, now: datetime) -> datetime | None:
-    """Add one failure in SQL; return the lock expiry if this failure locked the account."""
+    """Add one failure in SQL; return the lock expiry if this failure locked the account.
+
+    One ``UPDATE`` reads and writes the counter, so concurrent failures cannot lose an increment.
+    After a lock has expired the count starts afresh: a returning user's first typo does not lock
+    them out again at once.
+    """
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    failures = db.session.execute(
+    lock_expired = and_(
+        StaffUser.locked_until.is_not(None), StaffUser.locked_until <= literal(now, UTCDateTime)
+    )
+    failures = case((lock_expired, 1), else_=StaffUser.failed_logins + 1)
+    counted = db.session.execute(
         update(StaffUser)
         .where(StaffUser.id == user.id)
         .values(
-            failed_logins=StaffUser.failed_logins + 1,
+            failed_logins=failures,
             locked_until=case(
-                (StaffUser.failed_logins + 1 >= limit, until), else_=StaffUser.locked_until
+                (failures >= limit, literal(until, UTCDateTime)),
+                (lock_expired, None),
+                else_=StaffUser.locked_until,
             ),
         )
         .returning(StaffUser.failed_logins)
         .execution_options(synchronize_session=False)
     ).scalar_one()
     db.session.expire(user)
-    return until if failures >= limit else None
+    return until if counted >= limit else None
 
 
 def _locked_message(until: datetime) -> str:
@@ -197,10 +233,37 @@ def format_time(moment: datetime) -> str:
 
 def unlock(actor: audit.Actor, username: str) -> StaffUser:
     """Clear a lockout (county administrator's action)."""
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    user = db.session.scalar(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+    )
     if user is None:
         raise StaffError(_("There is no staff account %(username)s.", username=username))
     user.failed_logins = 0
     user.locked_until = None
     audit.record(actor, "staff.unlock", "staff_user", user.id)
     return user
+
+
+def change_password(
+    user: StaffUser, current_password: str, new_password: str, now: datetime | None = None
+) -> None:
+    """Replace ``user``'s password, which ends every other session (see ``access``).
+
+    The current password is checked like a login, failures counted the same way, so a borrowed
+    or stolen session cannot be used to guess it. The caller commits either way.
+    """
+    now = now or utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed(_locked_message(user.locked_until), user.locked_until)
+    if not check_password_hash(user.password_hash, current_password):
+        locked_until = _count_failure(user, now)
+        audit.record(user, "password.change_failed", "staff_user", user.id)
+        if locked_until is not None:
+            raise LoginFailed(_locked_message(locked_until), locked_until)
+        raise StaffError(_("The current password is wrong."))
+    _check_new_password(new_password)
+    if new_password == current_password:
+        raise StaffError(_("The new password must differ from the current one."))
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    audit.record(user, "password.change", "staff_user", user.id)

@@ -1,0 +1,91 @@
+"""The county registry (towns, villages, households) as one staff member's scope shows it.
+
+Every query here takes a :class:`~doorplate.staff.service.Scope` and filters by it in SQL, so a
+view cannot forget the check: an object outside the scope is simply not found, exactly like one
+that does not exist, and ids or codes cannot be probed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from doorplate.db import db
+from doorplate.places.models import Household, Town, Village
+from doorplate.staff.service import Scope
+
+
+@dataclass(frozen=True)
+class ScopeCounts:
+    towns: int
+    villages: int
+    households: int
+
+
+@dataclass(frozen=True)
+class VillageRow:
+    village: Village
+    households: int
+
+
+@dataclass(frozen=True)
+class TownGroup:
+    town: Town
+    villages: list[VillageRow]
+
+
+def scope_counts(scope: Scope) -> ScopeCounts:
+    """How much of the county the scope covers, for the console's home page."""
+    towns = db.session.scalar(select(func.count()).select_from(Town).where(scope.towns()))
+    villages = db.session.scalar(select(func.count()).select_from(Village).where(scope.villages()))
+    households = db.session.scalar(
+        select(func.count(Household.id)).join(Household.village).where(scope.villages())
+    )
+    return ScopeCounts(towns=towns or 0, villages=villages or 0, households=households or 0)
+
+
+def villages_by_town(scope: Scope) -> list[TownGroup]:
+    """The villages in scope with their household counts, grouped by town in code order."""
+    rows = db.session.execute(
+        select(Village, func.count(Household.id))
+        .join(Village.town)
+        .outerjoin(Household, Household.village_id == Village.id)
+        .where(scope.villages())
+        .group_by(Village.id, Town.id)  # the other columns depend on these keys
+        .options(contains_eager(Village.town))
+        .order_by(Town.code, Village.code)
+    ).all()
+    groups: list[TownGroup] = []
+    for village, households in rows:
+        if not groups or groups[-1].town.id != village.town_id:
+            groups.append(TownGroup(town=village.town, villages=[]))
+        groups[-1].villages.append(VillageRow(village=village, households=households))
+    return groups
+
+
+def village_choices(scope: Scope) -> list[tuple[str, str]]:
+    """(code, "town village") for each village in scope, for a filter menu."""
+    rows = db.session.execute(
+        select(Village.code, Town.name, Village.name)
+        .join(Village.town)
+        .where(scope.villages())
+        .order_by(Town.code, Village.code)
+    ).all()
+    return [(code, f"{town} {village}") for code, town, village in rows]
+
+
+def village_in_scope(scope: Scope, code: str) -> Village | None:
+    """The village with ``code`` if the scope covers it; otherwise None, as for an unknown code."""
+    return db.session.scalar(select(Village).where(Village.code == code, scope.villages()))
+
+
+def household_in_scope(scope: Scope, household_id: int) -> Household | None:
+    """The household if the scope covers its village; otherwise None, as for an unknown id."""
+    return db.session.scalar(
+        select(Household)
+        .join(Household.village)
+        .where(Household.id == household_id, scope.villages())
+        .options(contains_eager(Household.village).joinedload(Village.town))
+    )

@@ -1,0 +1,120 @@
+"""The ``doorplate`` console script, ``flask --app doorplate``, and the demo that README starts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from doorplate import demo
+from doorplate.db import db
+from doorplate.places.models import Household, Town, Village
+from doorplate.staff.models import StaffUser
+
+BIN = Path(sys.executable).parent
+COMMANDS = ["init-db", "serve", "import-households", "import-template", "create-staff"]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOORPLATE_", "FLASK_"))}
+    env.pop("DATABASE_URL", None)
+    return {**env, "DOORPLATE_INSTANCE_PATH": str(tmp_path / "instance"), **extra}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_in_both_entry_points(tmp_path: Path, command: str) -> None:
+    for argv in ([str(BIN / "doorplate")], [str(BIN / "flask"), "--app", "doorplate", "--debug"]):
+        result = subprocess.run(
+            [*argv, command, "--help"],
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Usage:" in result.stdout
+        assert (
+            len(result.stdout.split("Options:")[0].strip().splitlines()) >= 3
+        )  # has a description
+
+
+def test_init_db_is_idempotent(runner: FlaskCliRunner) -> None:
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "up to date" in result.output
+
+
+def test_demo_seed_fills_an_empty_database_once(app: object) -> None:
+    assert demo.seed_if_empty() is True
+    assert demo.seed_if_empty() is False
+    villages = sum(len(v) for _, _, v in demo.DEMO_PLACES)
+    assert db.session.scalar(select(func.count()).select_from(Town)) == len(demo.DEMO_PLACES)
+    assert db.session.scalar(select(func.count()).select_from(Village)) == villages
+    assert (
+        db.session.scalar(select(func.count()).select_from(Household))
+        == villages * demo.HOUSEHOLDS_PER_VILLAGE
+    )
+    assert db.session.scalar(select(func.count()).select_from(StaffUser)) == len(demo.DEMO_STAFF)
+    addresses = db.session.scalars(select(Household.address)).all()
+    assert any("垟" in a for a in addresses) and any("岙" in a for a in addresses)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_starts_on_an_empty_machine_and_prints_logins(tmp_path: Path) -> None:
+    """README's first command: an empty instance folder, no configuration, a working demo."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(BIN / "doorplate"), "serve", "--demo", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/staff/login", timeout=2) as response:  # noqa: S310
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "demo did not start within 60 s"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/", timeout=5) as response:  # noqa: S310
+            assert response.status == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"{base}/staff/login" in output
+    for username, _name, _role, _town, _village, password in demo.DEMO_STAFF:
+        assert username in output and password in output
+    assert (tmp_path / "instance" / "doorplate.sqlite3").exists()
+
+
+def test_serve_without_demo_refuses_without_a_secret_key(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "doorplate"), "serve", "--port", str(_free_port())],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DOORPLATE_SECRET_KEY is not set" in result.stderr
