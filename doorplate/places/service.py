@@ -1,4 +1,4 @@
-"""Registry use cases: importing the county's household file, and listing households for staff.
+"""Registry use case: importing the county's household file.
 
 The import is built for a whole county (420,000 households) in one transaction: the registry's
 towns and villages and the existing households of the file's villages are loaded once, compared in
@@ -9,21 +9,19 @@ first write. The import adds and updates; it never deletes a household or clears
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import contains_eager
 
 from doorplate.db import db, utcnow
 from doorplate.places.importer import ErrorList, HouseholdRow
 from doorplate.places.models import Household, HouseholdStatus, Town, Village
 from doorplate.staff import audit
-from doorplate.staff.service import Scope
 
 BATCH_SIZE = 5000
 _HOUSEHOLD = Household.__table__
@@ -262,59 +260,3 @@ def _new_household(row: HouseholdRow, village_ids: dict[str, int], now: datetime
 def _batches(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), BATCH_SIZE):
         yield items[start : start + BATCH_SIZE]
-
-
-@dataclass(frozen=True)
-class HouseholdPage:
-    """One page of a household listing and the total number of matches."""
-
-    households: list[Household]
-    total: int
-
-
-def households_in_scope(
-    scope: Scope,
-    *,
-    query: str | None = None,
-    village_code: str | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> HouseholdPage:
-    """Households a staff member may see, optionally in one village and matching ``query``.
-
-    ``query`` matches part of the address, house number, head's name or phone. Ordered by village
-    code and address; each household's village is loaded with it. A village outside the scope
-    simply matches nothing.
-    """
-    conditions = [scope.villages()]
-    if village_code:
-        conditions.append(Village.code == village_code.strip())
-    text = unicodedata.normalize("NFC", (query or "").strip())
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        Household.address,
-                        Household.house_no,
-                        Household.head_name,
-                        Household.phone,
-                    )
-                )
-            )
-        )
-    total = db.session.scalar(
-        select(func.count(Household.id)).join(Household.village).where(*conditions)
-    )
-    households = db.session.scalars(
-        select(Household)
-        .join(Household.village)
-        .where(*conditions)
-        .options(contains_eager(Household.village))
-        .order_by(Village.code, Household.address, Household.id)
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return HouseholdPage(list(households), total or 0)

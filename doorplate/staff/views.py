@@ -26,8 +26,9 @@ from flask_babel import lazy_gettext as _l
 
 from doorplate.db import db
 from doorplate.i18n import safe_next
-from doorplate.places.service import HouseholdPage, households_in_scope
-from doorplate.staff import audit, registry, service
+from doorplate.places import registry
+from doorplate.places.registry import HouseholdPage, households_in_scope
+from doorplate.staff import audit, service
 from doorplate.staff.access import (
     current_scope,
     current_staff,

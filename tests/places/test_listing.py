@@ -9,7 +9,8 @@ from sqlalchemy import select
 from doorplate.db import db
 from doorplate.places.importer import validate_rows
 from doorplate.places.models import Town, Village
-from doorplate.places.service import households_in_scope, import_households
+from doorplate.places.registry import households_in_scope
+from doorplate.places.service import import_households
 from doorplate.staff.service import Scope
 
 from .files import HEADER, sample_rows

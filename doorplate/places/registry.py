@@ -7,9 +7,10 @@ that does not exist, and ids or codes cannot be probed.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from doorplate.db import db
@@ -89,3 +90,59 @@ def household_in_scope(scope: Scope, household_id: int) -> Household | None:
         .where(Household.id == household_id, scope.villages())
         .options(contains_eager(Household.village).joinedload(Village.town))
     )
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    """One page of a household listing and the total number of matches."""
+
+    households: list[Household]
+    total: int
+
+
+def households_in_scope(
+    scope: Scope,
+    *,
+    query: str | None = None,
+    village_code: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> HouseholdPage:
+    """Households a staff member may see, optionally in one village and matching ``query``.
+
+    ``query`` matches part of the address, house number, head's name or phone. Ordered by village
+    code and address; each household's village is loaded with it. A village outside the scope
+    simply matches nothing.
+    """
+    conditions = [scope.villages()]
+    if village_code:
+        conditions.append(Village.code == village_code.strip())
+    text = unicodedata.normalize("NFC", (query or "").strip())
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Household.address,
+                        Household.house_no,
+                        Household.head_name,
+                        Household.phone,
+                    )
+                )
+            )
+        )
+    total = db.session.scalar(
+        select(func.count(Household.id)).join(Household.village).where(*conditions)
+    )
+    households = db.session.scalars(
+        select(Household)
+        .join(Household.village)
+        .where(*conditions)
+        .options(contains_eager(Household.village))
+        .order_by(Village.code, Household.address, Household.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return HouseholdPage(list(households), total or 0)
