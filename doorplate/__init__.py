@@ -14,9 +14,8 @@ from typing import Any
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from doorplate import cli, config, db, i18n, models, security  # noqa: F401 (models: metadata)
+from doorplate import cli, config, console, db, i18n, models, security  # noqa: F401 (models: metadata)
 from doorplate.resident import views as resident_views
-from doorplate.staff import views as staff_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(resident_views.bp)
-    app.register_blueprint(staff_views.bp)
+    app.register_blueprint(console.bp)
     cli.init_app(app)
     return app
 

@@ -26,7 +26,7 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.blueprint == "staff":
+    if "staff" in request.blueprints:
         # Staff pages show personal data: never keep them in a shared or back-button cache.
         headers["Cache-Control"] = "no-store"
         # Over HTTPS Flask-WTF refuses a form post without a same-site Referer, which

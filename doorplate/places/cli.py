@@ -76,27 +76,28 @@ def import_households_command(file: Path, dry_run: bool) -> None:
 
 
 def describe(summary: service.ImportSummary) -> str:
-    """The summary as three lines for the terminal."""
-    return "\n".join(
-        [
-            _(
-                "  towns: %(created)d created, %(renamed)d renamed",
-                created=summary.towns_created,
-                renamed=summary.towns_renamed,
-            ),
-            _(
-                "  villages: %(created)d created, %(renamed)d renamed",
-                created=summary.villages_created,
-                renamed=summary.villages_renamed,
-            ),
-            _(
-                "  households: %(created)d created, %(updated)d updated, %(unchanged)d unchanged",
-                created=summary.households_created,
-                updated=summary.households_updated,
-                unchanged=summary.households_unchanged,
-            ),
-        ]
-    )
+    """The summary as a few lines for the terminal."""
+    lines = [
+        _(
+            "  towns: %(created)d created, %(renamed)d renamed",
+            created=summary.towns_created,
+            renamed=summary.towns_renamed,
+        ),
+        _(
+            "  villages: %(created)d created, %(renamed)d renamed",
+            created=summary.villages_created,
+            renamed=summary.villages_renamed,
+        ),
+        _(
+            "  households: %(created)d created, %(updated)d updated, %(unchanged)d unchanged",
+            created=summary.households_created,
+            updated=summary.households_updated,
+            unchanged=summary.households_unchanged,
+        ),
+    ]
+    if summary.plates_issued:
+        lines.append(_("  plates: %(issued)d issued", issued=summary.plates_issued))
+    return "\n".join(lines)
 
 
 @click.command("import-template")

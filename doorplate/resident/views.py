@@ -1,8 +1,13 @@
-"""Public pages: the site's front door; the plate page arrives with the plates feature."""
+"""Public pages: the site's front door and the page behind every plate's QR code."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
+from flask.typing import ResponseReturnValue
+
+from doorplate.plates import service as plates
+from doorplate.staff.access import load_current_staff
+from doorplate.staff.service import scope_of
 
 bp = Blueprint("resident", __name__)
 
@@ -11,3 +16,36 @@ bp = Blueprint("resident", __name__)
 def index() -> str:
     """What someone who types the bare address sees: what this is and how to use their plate."""
     return render_template("resident/index.html", county_name=current_app.config["COUNTY_NAME"])
+
+
+@bp.get("/P/<token>")
+@bp.get("/p/<token>")
+def plate(token: str) -> ResponseReturnValue:
+    """The household's landing page.
+
+    Unknown tokens all get the same 404 page, whatever was guessed (nothing is echoed back);
+    a revoked plate gets a neutral 410. Staff of the plate's village who open it are offered to
+    mark it installed, which is how plates get checked off door by door.
+    """
+    try:
+        found = plates.resolve(token)
+    except plates.PlateRevoked:
+        return _no_index(render_template("resident/plate_gone.html", lang_next="/"), 410)
+    except plates.PlateNotFound:
+        return _no_index(render_template("resident/plate_unknown.html", lang_next="/"), 404)
+    load_current_staff()
+    village = found.household.village
+    may_install = g.staff is not None and scope_of(g.staff).covers(village)
+    page = render_template(
+        "resident/plate.html",
+        plate=found,
+        household=found.household,
+        village=village,
+        may_install=may_install,
+    )
+    return _no_index(page, 200)
+
+
+def _no_index(body: str, status: int) -> ResponseReturnValue:
+    """Plate pages are for the household at the door, never for search engines."""
+    return body, status, {"X-Robots-Tag": "noindex, nofollow"}

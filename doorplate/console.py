@@ -1,0 +1,15 @@
+"""The staff console: the ``staff`` blueprint with each feature's console pages nested in it.
+
+Nesting gives every console page the ``staff.`` endpoint prefix and the staff blueprint's
+before-request hook (who is signed in, idle timeout), and lets the route-walking tests find them
+all. It happens here, once, at import time: nesting in ``create_app`` would nest again per app.
+"""
+
+from __future__ import annotations
+
+from doorplate.plates.views import console as plates_console
+from doorplate.staff.views import bp
+
+bp.register_blueprint(plates_console)
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""QR doorplates: tokens, issuing, revoking, install tracking and print-ready output."""
