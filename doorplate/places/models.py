@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.db import UTCDateTime, db, str_enum, utcnow
 
 
 class Town(db.Model):
@@ -61,14 +61,7 @@ class Household(db.Model):
     head_name: Mapped[str | None] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[HouseholdStatus] = mapped_column(
-        Enum(
-            HouseholdStatus,
-            name="household_status",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(HouseholdStatus, "household_status"),
         default=HouseholdStatus.ACTIVE,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

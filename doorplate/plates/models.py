@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.db import UTCDateTime, db, str_enum, utcnow
 from doorplate.places.models import Household
 
 
@@ -27,10 +27,6 @@ class RevokeReason(enum.StrEnum):
     DAMAGED = "damaged"
     MOVED = "moved"  # the household moved or the address changed
     OTHER = "other"
-
-
-def _values(e: type[enum.Enum]) -> list[str]:
-    return [m.value for m in e]
 
 
 class Plate(db.Model):
@@ -51,14 +47,7 @@ class Plate(db.Model):
     token: Mapped[str] = mapped_column(String(16), unique=True)
     generation: Mapped[int] = mapped_column(Integer)
     status: Mapped[PlateStatus] = mapped_column(
-        Enum(
-            PlateStatus,
-            name="plate_status",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=_values,
-        ),
+        str_enum(PlateStatus, "plate_status"),
         default=PlateStatus.ACTIVE,
     )
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,14 +55,7 @@ class Plate(db.Model):
     installed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[RevokeReason | None] = mapped_column(
-        Enum(
-            RevokeReason,
-            name="revoke_reason",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=_values,
-        )
+        str_enum(RevokeReason, "revoke_reason")
     )
 
     household: Mapped[Household] = relationship()

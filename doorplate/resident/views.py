@@ -18,8 +18,8 @@ def index() -> str:
     return render_template("resident/index.html", county_name=current_app.config["COUNTY_NAME"])
 
 
-@bp.get("/P/<token>")
-@bp.get("/p/<token>")
+@bp.get("/P/<path:token>")
+@bp.get("/p/<path:token>")
 def plate(token: str) -> ResponseReturnValue:
     """The household's landing page.
 

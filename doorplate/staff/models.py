@@ -10,10 +10,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.db import UTCDateTime, db, str_enum, utcnow
 from doorplate.places.models import Town, Village
 
 
@@ -42,16 +42,7 @@ class StaffUser(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="role",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     active: Mapped[bool] = mapped_column(default=True)
