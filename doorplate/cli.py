@@ -14,6 +14,7 @@ from werkzeug.serving import run_simple
 
 from doorplate import config, demo
 from doorplate.places import cli as places_cli
+from doorplate.plates import cli as plates_cli
 from doorplate.staff import cli as staff_cli
 
 
@@ -54,5 +55,11 @@ def serve(info: ScriptInfo, with_demo: bool, host: str, port: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, serve, *places_cli.COMMANDS, *staff_cli.COMMANDS):
+    for command in (
+        init_db,
+        serve,
+        *places_cli.COMMANDS,
+        *plates_cli.COMMANDS,
+        *staff_cli.COMMANDS,
+    ):
         app.cli.add_command(command)

@@ -27,6 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCKOUT_MINUTES": 15,
     "STAFF_PAGE_SIZE": 50,
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Plate print files: the label's trimmed size and how many labels go on an A4 sheet
+    "PLATE_LABEL_WIDTH_MM": 60.0,
+    "PLATE_LABEL_HEIGHT_MM": 80.0,
+    "PLATE_SHEET_COLUMNS": 3,
+    "PLATE_SHEET_ROWS": 3,
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

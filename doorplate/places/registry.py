@@ -82,6 +82,16 @@ def village_in_scope(scope: Scope, code: str) -> Village | None:
     return db.session.scalar(select(Village).where(Village.code == code, scope.villages()))
 
 
+def whole_town_in_scope(scope: Scope, code: str) -> Town | None:
+    """The town with ``code`` if the scope covers all of it (county roles, the town's reviewers).
+
+    A village's staff get None even for their own town, as for an unknown code.
+    """
+    if scope.village_id is not None:
+        return None
+    return db.session.scalar(select(Town).where(Town.code == code, scope.towns()))
+
+
 def household_in_scope(scope: Scope, household_id: int) -> Household | None:
     """The household if the scope covers its village; otherwise None, as for an unknown id."""
     return db.session.scalar(

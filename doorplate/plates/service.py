@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from doorplate.db import db, utcnow
 from doorplate.places.models import Household, HouseholdStatus, Village
@@ -21,6 +21,7 @@ from doorplate.plates import tokens
 from doorplate.plates.models import Plate, PlateStatus, RevokeReason
 from doorplate.staff import audit
 from doorplate.staff.models import StaffUser
+from doorplate.staff.service import Scope
 
 BATCH_SIZE = 5000
 _PLATE = Plate.__table__
@@ -98,6 +99,17 @@ def resolve(raw_token: str) -> Plate:
     if plate.status is not PlateStatus.ACTIVE:
         raise PlateRevoked(raw_token)
     return plate
+
+
+def plate_in_scope(scope: Scope, plate_id: int) -> Plate | None:
+    """The plate if ``scope`` covers its household's village, else None (as for an unknown id)."""
+    return db.session.scalar(
+        select(Plate)
+        .join(Plate.household)
+        .join(Household.village)
+        .where(Plate.id == plate_id, scope.villages())
+        .options(contains_eager(Plate.household).contains_eager(Household.village))
+    )
 
 
 def active_plate(household: Household) -> Plate | None:
@@ -219,6 +231,30 @@ def coverage(village_ids: Collection[int] | None = None) -> Coverage:
         query = query.where(Household.village_id.in_(village_ids))
     households, active, installed = db.session.execute(query).one()
     return Coverage(households=households, active=active, installed=installed)
+
+
+def coverage_by_village(village_ids: Collection[int]) -> dict[int, Coverage]:
+    """:func:`coverage` for each of ``village_ids`` in one grouped query (the console's overview).
+
+    A village without active households is absent from the result.
+    """
+    rows = db.session.execute(
+        select(
+            Household.village_id,
+            func.count(Household.id),
+            func.count(Plate.id),
+            func.count(Plate.installed_at),
+        )
+        .outerjoin(
+            Plate, (Plate.household_id == Household.id) & (Plate.status == PlateStatus.ACTIVE)
+        )
+        .where(Household.status == HouseholdStatus.ACTIVE, Household.village_id.in_(village_ids))
+        .group_by(Household.village_id)
+    ).all()
+    return {
+        village_id: Coverage(households=households, active=active, installed=installed)
+        for village_id, households, active, installed in rows
+    }
 
 
 def _staff_id(actor: audit.Actor) -> int | None:

@@ -18,8 +18,8 @@ def index() -> str:
     return render_template("resident/index.html", county_name=current_app.config["COUNTY_NAME"])
 
 
-@bp.get("/P/<path:token>")
 @bp.get("/p/<path:token>")
+@bp.get("/P/<path:token>")  # registered first, so url_for builds the uppercase form plates print
 def plate(token: str) -> ResponseReturnValue:
     """The household's landing page.
 
@@ -43,9 +43,11 @@ def plate(token: str) -> ResponseReturnValue:
         village=village,
         may_install=may_install,
     )
-    return _no_index(page, 200)
+    # The install form posts to the console, and over HTTPS Flask-WTF refuses a post without a
+    # same-site Referer; "same-origin" still sends nothing to any other site.
+    return _no_index(page, 200, {"Referrer-Policy": "same-origin"} if may_install else {})
 
 
-def _no_index(body: str, status: int) -> ResponseReturnValue:
+def _no_index(body: str, status: int, headers: dict[str, str] | None = None) -> ResponseReturnValue:
     """Plate pages are for the household at the door, never for search engines."""
-    return body, status, {"X-Robots-Tag": "noindex, nofollow"}
+    return body, status, {"X-Robots-Tag": "noindex, nofollow", **(headers or {})}

@@ -1,8 +1,9 @@
 """A small county for the staff console tests: two towns, three villages, staff made on demand.
 
 Village B (in the other town) holds a household whose address, head and phone appear nowhere else,
-so a test can grep any response for them to prove nothing of B leaked. Staff accounts are created
-only when a test asks for one, since each costs a deliberately slow password hash.
+so a test can grep any response for them to prove nothing of B leaked; each household has a plate.
+Staff accounts are created only when a test asks for one, since each costs a deliberately slow
+password hash.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from doorplate.db import db
 from doorplate.places.models import Household, Town, Village
+from doorplate.plates import service as plates
 from doorplate.staff.models import Role, StaffUser
 
 
@@ -26,7 +28,9 @@ class Secret:
     """What nobody outside a household's scope may see, and a search that finds only it."""
 
     household_id: int
+    plate_id: int
     village_code: str
+    town_code: str
     address: str
     head_name: str
     phone: str
@@ -54,9 +58,15 @@ def _secret(
     household = make_household(
         village, address=f"{village.name}{street}8号", head_name=head_name, phone=phone
     )
+    plates.issue_missing(household_ids=[household.id])
+    plate = plates.active_plate(household)
+    assert plate is not None
+    db.session.commit()
     return Secret(
         household_id=household.id,
+        plate_id=plate.id,
         village_code=village.code,
+        town_code=village.town.code,
         address=household.address,
         head_name=head_name,
         phone=phone,

@@ -23,6 +23,8 @@ SIGNED_IN_PAGES = [
     "/staff/households/{a}",
     "/staff/audit",
     "/staff/password",
+    "/staff/plates/",
+    "/staff/plates/household/{a}",
 ]
 
 

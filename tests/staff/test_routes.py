@@ -23,6 +23,9 @@ from doorplate import create_app
 from .conftest import County, Secret
 
 PUBLIC_ENDPOINTS = {"staff.login"}  # the one page someone who is not signed in must reach
+# Download formats whose files hold the address as plain text, so the leak check can see into them
+# (PDF, ZIP and XLSX files are compressed); a download route is probed in the first it offers.
+READABLE_FORMATS = ("csv", "svg")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -47,9 +50,15 @@ def _rule(app: Flask, endpoint: str, path: str) -> Rule:
     return next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == path)
 
 
-def _url_values(rule: Rule, target: Secret) -> dict[str, Any]:
+def _url_values(rule: Rule, target: Secret, fmt: str) -> dict[str, Any]:
     """URL arguments pointing at ``target``'s objects; extend this when a route takes new ones."""
-    known = {"household_id": target.household_id, "village_code": target.village_code}
+    known = {
+        "household_id": target.household_id,
+        "village_code": target.village_code,
+        "town_code": target.town_code,
+        "plate_id": target.plate_id,
+        "fmt": fmt,
+    }
     unknown = sorted(rule.arguments - known.keys())
     if unknown:
         pytest.fail(
@@ -59,10 +68,21 @@ def _url_values(rule: Rule, target: Secret) -> dict[str, Any]:
     return {name: known[name] for name in rule.arguments}
 
 
+def _url(app: Flask, endpoint: str, path: str, target: Secret) -> str:
+    """The route's URL aimed at ``target`` (a download: the first ``READABLE_FORMATS`` it has)."""
+    rule = _rule(app, endpoint, path)
+    adapter = app.url_map.bind("localhost")
+    for fmt in READABLE_FORMATS:
+        try:
+            return adapter.build(endpoint, _url_values(rule, target, fmt))
+        except ValueError:  # a download route offering other formats
+            continue
+    pytest.fail(f"{path} offers none of {READABLE_FORMATS}: extend READABLE_FORMATS")
+
+
 def _probes(app: Flask, endpoint: str, path: str, target: Secret) -> list[str]:
     """The route's URL aimed at ``target``: bare, with its village as filter, with its search."""
-    rule = _rule(app, endpoint, path)
-    url = app.url_map.bind("localhost").build(endpoint, _url_values(rule, target))
+    url = _url(app, endpoint, path, target)
     return [
         url,
         f"{url}?village={target.village_code}",
@@ -98,6 +118,32 @@ def test_routes_are_read_from_the_url_map() -> None:
     """Guards the parametrisation below against silently testing nothing."""
     endpoints = {endpoint for endpoint, _rule, _method in ROUTES}
     assert {"staff.login", "staff.home", "staff.households", "staff.household"} <= endpoints
+    assert {
+        "staff.plates.overview",
+        "staff.plates.household",
+        "staff.plates.export_village",
+        "staff.plates.export_town",
+        "staff.plates.export_household",
+        "staff.plates.install_village",
+        "staff.plates.install",
+        "staff.plates.revoke",
+        "staff.plates.reissue",
+    } <= endpoints
+
+
+DOWNLOADS = [r for r in GUARDED if r[0].startswith("staff.plates.export_")]
+
+
+def test_downloads_aimed_at_another_village_would_show_it(
+    app: Flask, county: County, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """The control for the leak checks: the probed files do carry the address when allowed."""
+    assert len(DOWNLOADS) == 3
+    client = signed_in("county")
+    for endpoint, path, _method in DOWNLOADS:
+        response = client.get(_url(app, endpoint, path, county.b))
+        assert response.status_code == 200, path
+        assert county.b.address in response.get_data(as_text=True), path
 
 
 @pytest.mark.parametrize(("endpoint", "path", "method"), GUARDED, ids=GUARDED_IDS)
