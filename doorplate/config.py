@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "PLATE_LABEL_HEIGHT_MM": 80.0,
     "PLATE_SHEET_COLUMNS": 3,
     "PLATE_SHEET_ROWS": 3,
+    "PLATE_DPI": 300,
+    "PLATE_ECC": "H",  # survives a 15% stain on a weathered door; L/M/Q trade that for size
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,9 +27,10 @@ from flask_babel import lazy_gettext as _l
 from doorplate.places.models import Household, Town, Village
 from doorplate.plates import tokens
 from doorplate.plates.labels import labels_by_village, labels_for
-from doorplate.plates.render import Label, exports, sheet
+from doorplate.plates.render import Label, RenderError, exports, sheet
 from doorplate.plates.render.label import label_png, label_svg
 from doorplate.plates.render.layout import LabelSize
+from doorplate.plates.render.qr import LEVELS, Ecc
 from doorplate.plates.render.sheet import Section
 from doorplate.plates.service import PlateError, active_plate, issue_missing
 from doorplate.staff import audit
@@ -83,17 +85,25 @@ class RenderOptions:
     columns: int
     rows: int
     size: LabelSize
+    dpi: int
+    ecc: Ecc
 
     @classmethod
     def from_config(cls, columns: int | None = None, rows: int | None = None) -> RenderOptions:
-        """``PLATE_SHEET_COLUMNS`` × ``PLATE_SHEET_ROWS`` labels of ``PLATE_LABEL_*_MM``."""
+        """``PLATE_SHEET_COLUMNS`` × ``PLATE_SHEET_ROWS`` labels of ``PLATE_LABEL_*_MM``, images at
+        ``PLATE_DPI``, QR error correction ``PLATE_ECC``."""
         config = current_app.config
+        ecc = str(config["PLATE_ECC"]).upper()
+        if ecc not in LEVELS:
+            raise RenderError(_("PLATE_ECC must be one of L, M, Q or H, not %(value)s.", value=ecc))
         return cls(
             columns=columns or int(config["PLATE_SHEET_COLUMNS"]),
             rows=rows or int(config["PLATE_SHEET_ROWS"]),
             size=LabelSize(
                 float(config["PLATE_LABEL_WIDTH_MM"]), float(config["PLATE_LABEL_HEIGHT_MM"])
             ),
+            dpi=int(config["PLATE_DPI"]),
+            ecc=cast(Ecc, ecc),
         )
 
 
@@ -105,13 +115,19 @@ def render(sections: Sequence[Section], form: Format, options: RenderOptions) ->
     """
     if form is Format.PDF:
         return sheet.sections_pdf(
-            sections, columns=options.columns, rows=options.rows, size=options.size
+            sections,
+            columns=options.columns,
+            rows=options.rows,
+            size=options.size,
+            ecc=options.ecc,
         )
     labels = [label for _title, run in sections for label in run]
     if form is Format.PNG:
-        return exports.zip_of_images(labels, "png", size=options.size)
+        return exports.zip_of_images(
+            labels, "png", size=options.size, dpi=options.dpi, ecc=options.ecc
+        )
     if form is Format.SVG:
-        return exports.zip_of_images(labels, "svg", size=options.size)
+        return exports.zip_of_images(labels, "svg", size=options.size, ecc=options.ecc)
     if form is Format.CSV:
         return exports.csv_listing(labels)
     return exports.xlsx_listing(labels)
@@ -159,9 +175,9 @@ def export_household(actor: audit.Actor, household: Household, form: Format) -> 
     )
     options = RenderOptions.from_config()
     if form is Format.PNG:
-        data = label_png(label, size=options.size)
+        data = label_png(label, size=options.size, dpi=options.dpi, ecc=options.ecc)
     elif form is Format.SVG:
-        data = label_svg(label, size=options.size)
+        data = label_svg(label, size=options.size, ecc=options.ecc)
     else:
         data = render([(village_title(village), [label])], form, options)
     record_export(actor, "household", household.id, form, 1)
