@@ -13,8 +13,11 @@ from sqlalchemy import exists, select
 
 from doorplate.db import db
 from doorplate.places.importer import HouseholdRow
-from doorplate.places.models import Town
+from doorplate.places.models import Household, Town
 from doorplate.places.service import import_households
+from doorplate.plates.models import Plate, PlateStatus
+from doorplate.plates.service import issue_missing
+from doorplate.plates.tokens import plate_url
 from doorplate.staff.audit import cli_actor
 from doorplate.staff.models import Role
 from doorplate.staff.service import create_staff
@@ -71,6 +74,7 @@ def seed_if_empty() -> bool:
         return False
     actor = cli_actor()
     import_households(demo_rows(), actor)
+    issue_missing()  # as printing the plates would, so the demo's plate URLs can be opened
     for username, name, role, town_code, village_code, password in DEMO_STAFF:
         create_staff(
             actor,
@@ -86,12 +90,23 @@ def seed_if_empty() -> bool:
 
 
 def guide(base_url: str) -> str:
-    """What to try, printed when the demo starts."""
+    """What to try, printed when the demo starts: pages, two households' plates, staff logins."""
+    plates = db.session.execute(
+        select(Plate.token, Household.address)
+        .join(Plate.household)
+        .where(Plate.status == PlateStatus.ACTIVE)
+        .order_by(Household.id)
+        .limit(2)
+    ).all()
     lines = [
         "",
         "Doorplate demo is running. Try:",
         f"  Home page:      {base_url}/",
         f"  Staff console:  {base_url}/staff/login",
+        *(
+            f"  A plate:        {plate_url(base_url, token)}  ({address})"
+            for token, address in plates
+        ),
         "",
         "Demo staff logins (username / password — scope):",
     ]

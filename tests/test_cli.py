@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def test_serve_demo_starts_on_an_empty_machine_and_prints_logins(tmp_path: Path)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
+    plate_urls = re.findall(r"A plate: +(\S+)", output)
+    assert len(plate_urls) == 2 and all(u.startswith(base.upper() + "/P/") for u in plate_urls)
     assert f"{base}/staff/login" in output
     for username, _name, _role, _town, _village, password in demo.DEMO_STAFF:
         assert username in output and password in output

@@ -95,8 +95,6 @@ def describe(summary: service.ImportSummary) -> str:
             unchanged=summary.households_unchanged,
         ),
     ]
-    if summary.plates_issued:
-        lines.append(_("  plates: %(issued)d issued", issued=summary.plates_issued))
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ first write. The import adds and updates; it never deletes a household or clears
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlalchemy.orm import contains_eager
 from doorplate.db import db, utcnow
 from doorplate.places.importer import ErrorList, HouseholdRow
 from doorplate.places.models import Household, HouseholdStatus, Town, Village
-from doorplate.plates.service import issue_missing
 from doorplate.staff import audit
 
 BATCH_SIZE = 5000
@@ -45,7 +44,6 @@ class ImportSummary:
     households_created: int = 0
     households_updated: int = 0
     households_unchanged: int = 0
-    plates_issued: int = 0  # known only once written; a dry run leaves it 0
 
 
 @dataclass(frozen=True)
@@ -112,8 +110,6 @@ def import_households(
     for batch in _batches(changed):
         db.session.execute(_UPDATE_HOUSEHOLD, [values | {"updated_at": now} for values in batch])
         report(len(batch))
-    # Every household gets its plate in the same transaction, ready to print.
-    summary = replace(summary, plates_issued=issue_missing(village_ids.values()))
     audit.record(actor, "households.import", "county", None, **asdict(summary))
     db.session.flush()
     return summary
