@@ -15,6 +15,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from doorplate import cli, config, console, db, i18n, models, security  # noqa: F401 (models: metadata)
+from doorplate.resident import preferences
 from doorplate.resident import views as resident_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    preferences.init_app(app)
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(console.bp)
     cli.init_app(app)

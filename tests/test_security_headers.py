@@ -12,9 +12,10 @@ BASE = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-CSP_WITHOUT_NONCE = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+CSP = (
+    "default-src 'self'; script-src 'self'{inline}; style-src 'self'{inline}; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
 )
 
 
@@ -24,7 +25,7 @@ CSP_WITHOUT_NONCE = (
         ("/", 200, "no-referrer"),
         ("/P/UNKNOWNUNKNOWN1", 404, "no-referrer"),
         ("/no/such/page", 404, "no-referrer"),
-        ("/static/css/resident.css", 200, "no-referrer"),
+        ("/static/css/staff.css", 200, "no-referrer"),
         ("/staff/login", 200, "same-origin"),
     ],
 )
@@ -35,10 +36,18 @@ def test_every_response_carries_the_headers(
     assert response.status_code == status
     for name, value in BASE.items():
         assert response.headers[name] == value, name
-    assert response.headers["Content-Security-Policy"] == CSP_WITHOUT_NONCE
+    # Pages with inline CSS carry their own nonce; everything else allows no inline code at all.
+    nonce = re.search(r'nonce="([^"]+)"', response.get_data(as_text=True))
+    inline = f" 'nonce-{nonce.group(1)}'" if nonce else ""
+    assert response.headers["Content-Security-Policy"] == CSP.format(inline=inline)
     assert response.headers["Referrer-Policy"] == referrer
     assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
     response.close()
+
+
+def test_resident_pages_inline_their_css_and_staff_pages_do_not(client: FlaskClient) -> None:
+    assert "'nonce-" in client.get("/").headers["Content-Security-Policy"]
+    assert "'nonce-" not in client.get("/staff/login").headers["Content-Security-Policy"]
 
 
 def test_staff_pages_are_never_cached(client: FlaskClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -124,9 +125,10 @@ def test_unknown_tokens_all_get_the_same_404(
     ]
     responses = [client.get(f"/P/{guess}") for guess in guesses]
     assert {r.status_code for r in responses} == {404}
-    bodies = {r.get_data() for r in responses}
+    # Identical but for the per-request CSP nonce, which is random for every response anyway.
+    bodies = {re.sub(rb'nonce="[^"]+"', b'nonce=""', r.get_data()) for r in responses}
     assert len(bodies) == 1, "the 404 page must not depend on what was guessed"
-    assert b"script" not in bodies.pop()
+    assert b"<script" not in bodies.pop()
 
 
 def test_revoked_plate_answers_410_and_its_replacement_works(
