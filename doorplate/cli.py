@@ -16,6 +16,7 @@ from doorplate import config, demo
 from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
 from doorplate.staff import cli as staff_cli
+from doorplate.visits import cli as visits_cli
 
 
 @click.command("init-db")
@@ -61,5 +62,6 @@ def init_app(app: Flask) -> None:
         *places_cli.COMMANDS,
         *plates_cli.COMMANDS,
         *staff_cli.COMMANDS,
+        *visits_cli.COMMANDS,
     ):
         app.cli.add_command(command)

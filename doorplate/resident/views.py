@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 
+from doorplate.db import db
 from doorplate.plates import service as plates
 from doorplate.staff.access import load_current_staff
 from doorplate.staff.service import scope_of
+from doorplate.visits import service as visits
 
 bp = Blueprint("resident", __name__)
 
@@ -25,7 +27,8 @@ def plate(token: str) -> ResponseReturnValue:
 
     Unknown tokens all get the same 404 page, whatever was guessed (nothing is echoed back);
     a revoked plate gets a neutral 410. Staff of the plate's village who open it are offered to
-    mark it installed, which is how plates get checked off door by door.
+    mark it installed, which is how plates get checked off door by door. The visit is recorded
+    once the page has rendered, so only a 200 counts; staff checking plates are not visitors.
     """
     try:
         found = plates.resolve(token)
@@ -43,6 +46,14 @@ def plate(token: str) -> ResponseReturnValue:
         village=village,
         may_install=may_install,
     )
+    visits.record(
+        found,
+        method=request.method,
+        staff=g.staff is not None,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    db.session.commit()
     # The install form posts to the console, and over HTTPS Flask-WTF refuses a post without a
     # same-site Referer; "same-origin" still sends nothing to any other site.
     return _no_index(page, 200, {"Referrer-Policy": "same-origin"} if may_install else {})

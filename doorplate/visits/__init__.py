@@ -1,0 +1,1 @@
+"""Visits to plate pages: the exact, anonymous count behind the county's 访问人次 figure."""

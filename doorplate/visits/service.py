@@ -1,0 +1,232 @@
+"""Recording visits to plate pages (访问人次) exactly, without keeping anyone's address.
+
+A visit is a GET of a plate page that answered 200, from a browser that names itself and is not a
+known previewer or crawler (:mod:`doorplate.visits.bots`); repeat opens of the same plate by the
+same visitor within :data:`WINDOW` count once. The county reports these figures, so they are
+counted as rows of ``visit`` and nothing else.
+
+*Exact under concurrency.* The 30-minute rule is one atomic upsert on ``visit_window`` keyed by
+(visitor, plate): insert the row, or move it to now if its last count is at least WINDOW old; a
+returned row means "count it", and the visit is inserted in the same transaction. Concurrent
+opens queue on that row: PostgreSQL re-checks the condition against the committed winner, SQLite
+runs one writer at a time. A "select recent, then insert" would count a burst of taps twice.
+
+*Anonymous.* The visitor key is an HMAC of the address and user agent under a random salt per
+county day (Asia/Shanghai by default, ``BABEL_DEFAULT_TIMEZONE``: the day the reports count
+unique visitors by, so one resident is one key per reported day). A salt is deleted an hour into
+the next day (:data:`KEEP`), after which no one can tell which address a key came from.
+
+*Across midnight.* A resident who opens a plate at 23:50 and again at 00:05 gets a new key after
+midnight. For the first WINDOW of a day the previous day's key is checked too (locking its row
+first, always in that order), and a visit counted then is written to both rows.
+
+Nothing here commits: the request or command that called it does.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Insert, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.plates.models import Plate
+from doorplate.visits import bots
+from doorplate.visits.models import KEY_LENGTH, Visit, VisitSalt, VisitWindow
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(minutes=30)
+# How long window rows and yesterday's salt are kept past their use: a margin for a request that
+# read the clock just before a purge ran.
+KEEP = WINDOW + timedelta(minutes=30)
+SALT_BYTES = 32
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "never counted", for a row created only to lock it
+
+_VISIT = Visit.__table__
+_WINDOW = VisitWindow.__table__
+_SALT = VisitSalt.__table__
+_INSERT_VISIT = insert(_VISIT)
+_DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+@dataclass
+class _ProcessState:
+    """Per app and process: today's salt once known to be committed, and the day last tidied."""
+
+    salt: tuple[date, bytes] | None = None
+    tidied_on: date | None = None
+
+
+def counts(method: str, user_agent: str, *, staff: bool = False) -> bool:
+    """Whether an opening can be a visit at all.
+
+    HEAD is a link checker's probe. An empty user agent is a script too: every phone browser and
+    in-app browser (WeChat, QQ, ...) sends one, so counting it would only count fetches. Signed-in
+    staff open every plate once to mark it installed: 420,000 such scans are not the public's use.
+    """
+    return (
+        method == "GET" and not staff and bool(user_agent.strip()) and not bots.is_bot(user_agent)
+    )
+
+
+def visitor_key(salt: bytes, remote_addr: str | None, user_agent: str) -> str:
+    """The day's pseudonym for one address and browser; the address itself is never stored."""
+    message = f"{remote_addr or ''}\n{user_agent}".encode()
+    return hmac.new(salt, message, hashlib.sha256).hexdigest()[:KEY_LENGTH]
+
+
+def record(
+    plate: Plate,
+    *,
+    method: str,
+    remote_addr: str | None,
+    user_agent: str,
+    staff: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Record that ``plate``'s page was opened and answered 200; True if it counted as a visit.
+
+    Costs one upsert and one insert; in a day's first WINDOW, two more statements and a salt
+    lookup; once per process and day, a salt lookup and :func:`purge`.
+    """
+    if not counts(method, user_agent, staff=staff):
+        return False
+    now = now or utcnow()
+    today, into_day = _county_day(now)
+    key = visitor_key(salt_for(today), remote_addr, user_agent)
+    if into_day < WINDOW:
+        yesterday_key = visitor_key(
+            salt_for(today - timedelta(days=1), cache=False), remote_addr, user_agent
+        )
+        counted = _claim_across_midnight(yesterday_key, key, plate.id, now)
+    else:
+        counted = _claim(key, plate.id, now)
+    if counted:
+        db.session.execute(
+            _INSERT_VISIT,
+            {
+                "plate_id": plate.id,
+                "household_id": plate.household_id,
+                "village_id": plate.household.village_id,
+                "occurred_at": now,
+                "visitor_key": key,
+            },
+        )
+    state = _state()
+    if into_day >= KEEP and state.tidied_on != today:
+        purge(now)
+        state.tidied_on = today
+    return counted
+
+
+def salt_for(day: date, *, cache: bool = True) -> bytes:
+    """The salt of ``day``'s visitor keys, created on first use.
+
+    Workers racing to create it all get the one row that won the primary key. The process caches
+    a salt only once it has read it back as already there, i.e. committed: one this transaction
+    inserted could still roll back and leave the process with a salt no other worker uses.
+    """
+    state = _state()
+    if cache and state.salt is not None and state.salt[0] == day:
+        return state.salt[1]
+    salt = db.session.scalar(select(_SALT.c.salt).where(_SALT.c.day == day))
+    if salt is not None:
+        if cache:
+            state.salt = (day, salt)
+        return salt
+    params = {"day": day, "salt": secrets.token_bytes(SALT_BYTES)}
+    created: bytes = db.session.execute(_salt_statement(_dialect()), params).scalar_one()
+    return created
+
+
+def purge(now: datetime | None = None) -> None:
+    """Delete what can no longer matter: window rows counted more than KEEP ago, and every salt
+    but today's (and yesterday's during the first KEEP of a day, for repeats across midnight).
+
+    A window row older than WINDOW behaves exactly like a missing one, so this never changes a
+    count. Runs once a day in each app process on the first visit after KEEP, and from
+    ``doorplate visits purge``.
+    """
+    now = now or utcnow()
+    today, into_day = _county_day(now)
+    keep_from = today if into_day >= KEEP else today - timedelta(days=1)
+    windows = db.session.execute(delete(_WINDOW).where(_WINDOW.c.counted_at < now - KEEP))
+    salts = db.session.execute(delete(_SALT).where(_SALT.c.day < keep_from))
+    logger.info("Purged %d visit windows and %d salts.", windows.rowcount, salts.rowcount)
+
+
+def _claim(key: str, plate_id: int, now: datetime) -> bool:
+    """Take (or retake) the visitor's 30-minute window on the plate; True if this opening counts."""
+    params = {"visitor_key": key, "plate_id": plate_id, "counted_at": now, "cutoff": now - WINDOW}
+    return db.session.execute(_claim_statement(_dialect()), params).first() is not None
+
+
+def _claim_across_midnight(yesterday_key: str, key: str, plate_id: int, now: datetime) -> bool:
+    """:func:`_claim` in a day's first WINDOW, when the visitor's last count may be yesterday's.
+
+    Yesterday's row is locked first (created as "never" if missing) and read, then today's is
+    claimed; a count moves both rows, so a late request still using yesterday's key sees it.
+    """
+    params = {"visitor_key": yesterday_key, "plate_id": plate_id, "counted_at": _EPOCH}
+    last: datetime = db.session.execute(_lock_statement(_dialect()), params).scalar_one()
+    if last > now - WINDOW or not _claim(key, plate_id, now):
+        return False
+    db.session.execute(
+        update(_WINDOW)
+        .where(_WINDOW.c.visitor_key == yesterday_key, _WINDOW.c.plate_id == plate_id)
+        .values(counted_at=now)
+    )
+    return True
+
+
+@functools.cache
+def _salt_statement(dialect: str) -> Insert:
+    """Insert the day's salt, or return the one a concurrent worker inserted first."""
+    stmt = _DIALECT_INSERT[dialect](_SALT)
+    return stmt.on_conflict_do_update(
+        index_elements=[_SALT.c.day], set_={"salt": _SALT.c.salt}
+    ).returning(_SALT.c.salt)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Insert:
+    stmt = _DIALECT_INSERT[dialect](_WINDOW)
+    return stmt.on_conflict_do_update(
+        index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id],
+        set_={"counted_at": stmt.excluded.counted_at},
+        where=_WINDOW.c.counted_at <= bindparam("cutoff", type_=UTCDateTime()),
+    ).returning(_WINDOW.c.plate_id)
+
+
+@functools.cache
+def _lock_statement(dialect: str) -> Insert:
+    stmt = _DIALECT_INSERT[dialect](_WINDOW)
+    return stmt.on_conflict_do_update(
+        index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id],
+        set_={"counted_at": _WINDOW.c.counted_at},
+    ).returning(_WINDOW.c.counted_at)
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _county_day(now: datetime) -> tuple[date, timedelta]:
+    """The county's date at ``now`` and how far into that day ``now`` is."""
+    local = now.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return local.date(), local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _state() -> _ProcessState:
+    state: _ProcessState = current_app.extensions.setdefault("doorplate.visits", _ProcessState())
+    return state
