@@ -1,0 +1,210 @@
+"""Markdown rendering and sanitising: an XSS corpus must come out inert, both through Markdown and
+as raw HTML straight into the sanitiser, while ordinary formatting survives."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from doorplate.publications.markdown import render, sanitise
+
+FORBIDDEN_ELEMENTS = {
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input",
+    "button", "textarea", "select", "style", "link", "meta", "base", "svg", "math", "template",
+    "video", "audio", "source", "noscript", "xmp", "plaintext", "marquee",
+}  # fmt: skip
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}
+SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+
+XSS_CORPUS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    '<script type="text/javascript">document.cookie</script>',
+    "<img src=x onerror=alert(1)>",
+    '<img src="x" onerror="alert(1)">',
+    "<IMG SRC=javascript:alert('XSS')>",
+    "<img src=JaVaScRiPt:alert(1)>",
+    '<img src="jav&#x09;ascript:alert(1)">',
+    '<img src="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">',
+    '<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">',
+    "<img src=http://insecure.example/a.png>",
+    "<img src=//evil.example/a.png>",
+    '<img """><script>alert(1)</script>">',
+    "<img src=x:alert(alt) onerror=eval(src) alt=0>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JAVASCRIPT:alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    '<a href="java\tscript:alert(1)">x</a>',
+    '<a href="jav&#x61;script:alert(1)">x</a>',
+    '<a href="&#x6A;avascript&colon;alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    '<a href="file:///etc/passwd">x</a>',
+    '<a href="https://ok.example" onclick="alert(1)" onmouseover="alert(2)">x</a>',
+    '<a href="https://ok.example" target="_blank" style="color:red">x</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](jav&#x61;script:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "[click](data:text/html,<script>alert(1)</script>)",
+    "[click](<javascript:alert(1)>)",
+    '[click](https://ok.example "title" onclick=alert(1))',
+    "![img](javascript:alert(1))",
+    "![img](data:image/png;base64,iVBORw0KGgo=)",
+    "![img](http://insecure.example/a.png)",
+    "[ref]: javascript:alert(1)\n\n[ref]",
+    "<javascript:alert(1)>",
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+    "<math><mtext><table><mglyph><style>"
+    '<img src=x onerror="alert(1)">'
+    "</style></mglyph></table></mtext></math>",
+    '<math href="javascript:alert(1)">x</math>',
+    "<iframe src=https://evil.example></iframe>",
+    "<iframe srcdoc='<script>alert(1)</script>'></iframe>",
+    "<object data=https://evil.example/x.swf></object>",
+    "<embed src=https://evil.example/x.swf>",
+    '<form action="https://evil.example"><input name=p><button>go</button></form>',
+    '<button formaction="javascript:alert(1)">x</button>',
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<div style="width: expression(alert(1))">x</div>',
+    '<body onload="alert(1)">',
+    '<details open ontoggle="alert(1)">x</details>',
+    '<video><source onerror="alert(1)"></video>',
+    "<!--<img src=x onerror=alert(1)>-->",
+    "<!-- --!><img src=x onerror=alert(1)> -->",
+    "<![CDATA[<script>alert(1)</script>]]>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="javascript:alert(1)//">',
+    '<link rel="stylesheet" href="https://evil.example/x.css">',
+    "<table background=javascript:alert(1)><tr><td>x</td></tr></table>",
+    '<input type="image" src="javascript:alert(1)">',
+    "<marquee onstart=alert(1)>x</marquee>",
+    "<template><script>alert(1)</script></template>",
+    "<xmp><script>alert(1)</script></xmp>",
+    '<a href="https://ok.example"><img src=x onerror=alert(1)></a>',
+    "| h |\n|---|\n| <img src=x onerror=alert(1)> |",
+    "> <script>alert(1)</script>",
+    "- [x](javascript:alert(1))\n- <a href=javascript:alert(2)>y</a>",
+    "```\n<script>alert(1)</script>\n```",
+    '<h1 onclick="alert(1)">heading</h1>',
+    "<td style=color:red>x</td>",
+    '<abbr title="x" onmouseover="alert(1)">x</abbr>',
+    '<a href="ftp://files.example/a.exe">x</a>',
+    "[mail](mailto:someone@example.cn)",
+    '<a href="sms:10086?body=x">x</a>',
+]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def problems(html: str) -> list[str]:
+    """What in ``html`` could run script, load an unsafe resource, or restyle the page."""
+    parser = _Collector()
+    parser.feed(html)
+    parser.close()
+    found = []
+    for tag, attrs in parser.elements:
+        if tag in FORBIDDEN_ELEMENTS:
+            found.append(f"element {tag}")
+        for name, value in attrs:
+            if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
+                found.append(f"attribute {name} on {tag}")
+            if name in URL_ATTRIBUTES and value is not None:
+                compact = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
+                scheme = SCHEME.match(compact.lower())
+                allowed = ("https",) if tag == "img" else ("http", "https")
+                if scheme and scheme.group(1) not in allowed:
+                    found.append(f"{name}={value!r} on {tag}")
+                if tag == "img" and not scheme and compact.startswith("//"):
+                    found.append(f"{name}={value!r} on {tag}")
+    return found
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(set(XSS_CORPUS)) >= 50
+
+
+def test_the_checker_sees_every_kind_of_problem() -> None:
+    """A negative control: unsanitised payloads are caught by ``problems``."""
+    assert problems('<script>x</script><p onclick="y" style="z">a</p>') == [
+        "element script",
+        "attribute onclick on p",
+        "attribute style on p",
+    ]
+    assert problems('<a href="jav&#x61;script:alert(1)">x</a>') == [
+        "href='javascript:alert(1)' on a"
+    ]
+    assert problems('<img src="http://x/a.png"><img src="//x/a.png">') == [
+        "src='http://x/a.png' on img",
+        "src='//x/a.png' on img",
+    ]
+    flagged = sum(bool(problems(payload)) for payload in XSS_CORPUS)
+    assert flagged >= 50
+
+
+@pytest.mark.parametrize("payload", XSS_CORPUS)
+def test_markdown_output_is_inert(payload: str) -> None:
+    assert problems(render(payload)) == []
+
+
+@pytest.mark.parametrize("payload", XSS_CORPUS)
+def test_sanitised_html_is_inert(payload: str) -> None:
+    assert problems(sanitise(payload)) == []
+
+
+def test_ordinary_formatting_survives() -> None:
+    html = render(
+        "# 村务公开\n\n"
+        "## 一、收支\n\n"
+        "本月*收入*与**支出**，~~旧表~~作废。\n\n"
+        "1. 修路\n2. 路灯\n\n"
+        "- 甲\n- 乙\n\n"
+        "> 监督电话见村委会公示栏\n\n"
+        "| 项目 | 金额 |\n|:--|--:|\n| 修路 | 1,200.00 |\n\n"
+        "[县政府网站](https://www.cncn.gov.cn) [本站](/P/ABC) "
+        "![村委会](https://img.example/a.png) ![图](/static/a.png)"
+    )
+    assert html == (
+        "<h2>村务公开</h2>\n"
+        "<h3>一、收支</h3>\n"
+        "<p>本月<em>收入</em>与<strong>支出</strong>，<s>旧表</s>作废。</p>\n"
+        "<ol>\n<li>修路</li>\n<li>路灯</li>\n</ol>\n"
+        "<ul>\n<li>甲</li>\n<li>乙</li>\n</ul>\n"
+        "<blockquote>\n<p>监督电话见村委会公示栏</p>\n</blockquote>\n"
+        "<table>\n<thead>\n<tr>\n"
+        '<th class="align-left">项目</th>\n<th class="align-right">金额</th>\n'
+        "</tr>\n</thead>\n<tbody>\n<tr>\n"
+        '<td class="align-left">修路</td>\n<td class="align-right">1,200.00</td>\n'
+        "</tr>\n</tbody>\n</table>\n"
+        '<p><a href="https://www.cncn.gov.cn" rel="noopener noreferrer">县政府网站</a> '
+        '<a href="/P/ABC" rel="noopener noreferrer">本站</a> '
+        '<img src="https://img.example/a.png" alt="村委会"> '
+        '<img src="/static/a.png" alt="图"></p>\n'
+    )
+
+
+def test_a_links_own_rel_is_replaced() -> None:
+    assert sanitise('<a href="https://x.example" rel="opener">x</a>') == (
+        '<a href="https://x.example" rel="noopener noreferrer">x</a>'
+    )
+
+
+def test_unknown_classes_are_dropped() -> None:
+    cell = '<table><tbody><tr><td class="%s">1</td></tr></tbody></table>'
+    assert sanitise(cell % "align-right evil") == cell % "align-right"
