@@ -129,20 +129,9 @@ def households_in_scope(
         conditions.append(Village.code == village_code.strip())
     text = unicodedata.normalize("NFC", (query or "").strip())
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        Household.address,
-                        Household.house_no,
-                        Household.head_name,
-                        Household.phone,
-                    )
-                )
-            )
-        )
+        columns = (Household.address, Household.house_no, Household.head_name, Household.phone)
+        # autoescape: a typed % or _ is matched literally, not as a wildcard.
+        conditions.append(or_(*(column.icontains(text, autoescape=True) for column in columns)))
     total = db.session.scalar(
         select(func.count(Household.id)).join(Household.village).where(*conditions)
     )

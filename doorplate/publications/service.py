@@ -493,9 +493,11 @@ def visible_posts(
         conditions.append(Post.category == category)
     text = unicodedata.normalize("NFC", (query or "").strip())
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(
-            or_(Post.title.ilike(pattern, escape="\\"), Post.body.ilike(pattern, escape="\\"))
+            or_(
+                Post.title.icontains(text, autoescape=True),
+                Post.body.icontains(text, autoescape=True),
+            )
         )
     return _page(conditions, [Post.publish_at.desc(), Post.id.desc()], page, per_page)
 
