@@ -37,6 +37,11 @@ class Village(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)
+    # The village office's public contact, shown on every plate page of the village: an office
+    # line and opening hours, never a person's own number.
+    office_phone: Mapped[str | None] = mapped_column(String(40))
+    office_address: Mapped[str | None] = mapped_column(String(200))
+    office_hours: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     town: Mapped[Town] = relationship(back_populates="villages")

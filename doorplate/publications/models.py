@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from doorplate.db import UTCDateTime, db, str_enum, utcnow
@@ -162,6 +162,9 @@ class Post(db.Model):
     author: Mapped[StaffUser] = relationship(foreign_keys=[author_id])
     reviewer: Mapped[StaffUser | None] = relationship(foreign_keys=[reviewer_id])
     publisher: Mapped[StaffUser | None] = relationship(foreign_keys=[publisher_id])
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="post", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
 
     @property
     def table(self) -> Table | None:
@@ -180,3 +183,37 @@ class Post(db.Model):
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.scope} {self.status}>"
+
+
+class Attachment(db.Model):
+    """A file attached to a post: a JPEG or PNG (re-encoded, metadata stripped) or a PDF.
+
+    The bytes live in the database, in the same transaction as the post: an upload is all or
+    nothing, and one backup holds everything. ``text`` is a PDF's extracted text, kept for the
+    publish gate. ``content`` is deferred so listing attachments never loads the files.
+    """
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        CheckConstraint(
+            "media_type IN ('image/jpeg', 'image/png', 'application/pdf')", name="media_type"
+        ),
+        CheckConstraint("size > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))  # sanitised, shown and used for download
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[StaffUser] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.id} {self.media_type}>"
