@@ -5,11 +5,19 @@ writers queue instead of failing, foreign keys enforced, and every transaction o
 ``BEGIN IMMEDIATE``. The last one matters because a request typically reads then writes (look up a
 plate, record a visit): a deferred transaction would fail with "database is locked" when upgrading
 its read lock, whereas an immediate one waits its turn under the busy timeout.
+
+The price of ``BEGIN IMMEDIATE`` is that a transaction holds the one write lock from its first
+query: a page that reads, renders and then writes would keep every other worker waiting through
+its rendering. The busiest page (a plate scan) therefore does its reading inside :func:`reading`,
+a deferred transaction that takes no lock, and opens the writing transaction only for the write.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +89,34 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     )
 
 
+_READING: ContextVar[bool] = ContextVar("doorplate_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Run the block's queries in a transaction of their own that only reads, then end it.
+
+    On SQLite that transaction starts with a plain (deferred) ``BEGIN``, which takes no lock, so
+    readers never queue behind writers; on PostgreSQL nothing changes. Loaded objects stay usable
+    after the block (they are not expired); the block must not write, and must come before any
+    other query of the request, since its transaction has to start here.
+    """
+    session = db.session()
+    if session.in_transaction():
+        raise RuntimeError("reading() must come before any other query of the request")
+    token = _READING.set(True)
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = expire_on_commit
+        _READING.reset(token)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -99,7 +135,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _READING.get() else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:
