@@ -1,4 +1,4 @@
-"""Registry use case: importing the county's household file.
+"""Registry use cases: importing the county's household file; a village's public contact.
 
 The import is built for a whole county (420,000 households) in one transaction: the registry's
 towns and villages and the existing households of the file's villages are loaded once, compared in
@@ -9,6 +9,8 @@ first write. The import adds and updates; it never deletes a household or clears
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,6 +24,7 @@ from doorplate.db import db, utcnow
 from doorplate.places.importer import ErrorList, HouseholdRow
 from doorplate.places.models import Household, HouseholdStatus, Town, Village
 from doorplate.staff import audit
+from doorplate.staff.models import StaffUser
 
 BATCH_SIZE = 5000
 _HOUSEHOLD = Household.__table__
@@ -260,3 +263,53 @@ def _new_household(row: HouseholdRow, village_ids: dict[str, int], now: datetime
 def _batches(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), BATCH_SIZE):
         yield items[start : start + BATCH_SIZE]
+
+
+# An office line as people write it: 0577-68712345, (0577) 6871 2345, +86 577 6871 2345 转 8012.
+OFFICE_PHONE = re.compile(r"^\+?[0-9()\- ]{5,25}(?:(?: ?转 ?| ?ext\.? ?)[0-9]{1,6})?$")
+CONTACT_LIMITS = {"office_phone": 40, "office_address": 200, "office_hours": 100}
+
+
+class ContactError(ValueError):
+    """A village contact field is invalid; ``field`` names it and the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def update_village_contact(
+    actor: StaffUser, village: Village, *, office_phone: str, office_address: str, office_hours: str
+) -> None:
+    """Set the village office's public contact, shown on every plate page of the village.
+
+    The caller has checked that ``actor``'s scope covers ``village``. A blank field clears the
+    value (the section then leaves it out). Only an office line belongs here, never a person's
+    own number: the form says so, and it is the village's choice to publish it.
+    """
+    values = {
+        "office_phone": office_phone,
+        "office_address": office_address,
+        "office_hours": office_hours,
+    }
+    cleaned: dict[str, str | None] = {}
+    for field, value in values.items():
+        text = " ".join(unicodedata.normalize("NFC", value).split())
+        if len(text) > CONTACT_LIMITS[field]:
+            raise ContactError(
+                field, _("At most %(n)d characters, please.", n=CONTACT_LIMITS[field])
+            )
+        cleaned[field] = text or None
+    phone = cleaned["office_phone"]
+    if phone is not None and not OFFICE_PHONE.match(phone):
+        raise ContactError(
+            "office_phone",
+            _("Write the office number with digits, spaces and dashes, e.g. 0577-68712345."),
+        )
+    changed = [field for field, value in cleaned.items() if getattr(village, field) != value]
+    for field in changed:
+        setattr(village, field, cleaned[field])
+    db.session.flush()
+    audit.record(
+        actor, "village.contact", "village", village.id, code=village.code, changed=changed
+    )

@@ -70,3 +70,19 @@ class HouseholdSearchForm(FlaskForm):
         _l("Address, house number, name or phone"), validators=[Length(max=SEARCH_MAX_LENGTH)]
     )
     village = SelectField(_l("Village"), validate_choice=False)
+
+
+class VillageContactForm(FlaskForm):
+    """The village office's public contact; the use case validates the values themselves."""
+
+    office_phone = StringField(
+        _l("Office telephone"),
+        description=_l(
+            "The office line residents may call, e.g. 0577-68712345. Not a private number."
+        ),
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+    office_address = StringField(_l("Office address"))
+    office_hours = StringField(
+        _l("Opening hours"), description=_l("For example: weekdays 8:30–11:30, 14:00–17:00")
+    )

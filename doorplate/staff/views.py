@@ -28,6 +28,7 @@ from doorplate.db import db
 from doorplate.i18n import safe_next
 from doorplate.places import registry
 from doorplate.places.registry import HouseholdPage, households_in_scope
+from doorplate.places.service import ContactError, update_village_contact
 from doorplate.staff import audit, service
 from doorplate.staff.access import (
     current_scope,
@@ -38,7 +39,12 @@ from doorplate.staff.access import (
     may_open,
     staff_required,
 )
-from doorplate.staff.forms import HouseholdSearchForm, LoginForm, PasswordForm
+from doorplate.staff.forms import (
+    HouseholdSearchForm,
+    LoginForm,
+    PasswordForm,
+    VillageContactForm,
+)
 from doorplate.staff.models import Role, StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -146,6 +152,33 @@ def home() -> ResponseReturnValue:
 def villages() -> ResponseReturnValue:
     groups = registry.villages_by_town(current_scope())
     return render_template("staff/villages.html", groups=groups)
+
+
+@bp.route("/villages/<village_code>/contact", methods=["GET", "POST"])
+@staff_required()
+def village_contact(village_code: str) -> ResponseReturnValue:
+    """Edit the public contact of a village in scope (its own staff, its town's, the county)."""
+    village = registry.village_in_scope(current_scope(), village_code)
+    if village is None:
+        abort(404)
+    form = VillageContactForm(obj=village)
+    if form.validate_on_submit():
+        try:
+            update_village_contact(
+                current_staff(),
+                village,
+                office_phone=form.office_phone.data or "",
+                office_address=form.office_address.data or "",
+                office_hours=form.office_hours.data or "",
+            )
+        except ContactError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The contact of %(village)s is saved.", village=village.name), "success")
+            return redirect(url_for("staff.villages"))
+    return render_template("staff/village_contact.html", form=form, village=village)
 
 
 @bp.get("/households")
