@@ -13,11 +13,8 @@ reading the file alone, with calamine (what the import uses) and once with openp
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import resource
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -28,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from benchlib import machine
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
@@ -185,21 +183,6 @@ def openpyxl_read(path: Path) -> int:
     count = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True))
     workbook.close()
     return count
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    return (
-        f"{len(os.sched_getaffinity(0))} CPUs (nproc), {model}; Python {platform.python_version()}"
-        f", SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
-    )
 
 
 def report(title: str, timings: Timings, baseline: float) -> None:

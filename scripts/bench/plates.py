@@ -33,10 +33,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
-from pathlib import Path
 
 import qrcode
 import reportlab
+from benchlib import cpu_model
 from PIL import Image, ImageDraw
 from PIL import __version__ as pillow_version
 from reportlab.pdfgen.canvas import Canvas
@@ -189,13 +189,6 @@ def county(fmt: str, villages: int, workers: int) -> tuple[float, int, int]:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         results = list(pool.map(village_file, tasks))
     return time.perf_counter() - start, sum(r[0] for r in results), sum(r[1] for r in results)
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def main() -> None:
