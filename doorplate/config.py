@@ -34,6 +34,14 @@ DEFAULTS: dict[str, Any] = {
     "PLATE_SHEET_ROWS": 3,
     "PLATE_DPI": 300,
     "PLATE_ECC": "H",  # survives a 15% stain on a weathered door; L/M/Q trade that for size
+    # How long a worker reuses a village's rendered plate page: a new post reaches plate pages at
+    # most this late (see doorplate/resident/page_cache.py); 0 renders every scan afresh.
+    "RESIDENT_PAGE_CACHE_SECONDS": 30,
+    # Post attachments (JPEG, PNG, PDF): each file's size, files per post, and an image's pixels
+    # (a 40-megapixel photo takes 160 MB to re-encode; more is refused as a decompression bomb)
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "ATTACHMENTS_PER_POST": 10,
+    "ATTACHMENT_MAX_PIXELS": 40_000_000,
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,
@@ -43,7 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the idle timeout already bounds a form's life
     "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # The largest request: one attachment of ATTACHMENT_MAX_BYTES plus the form around it
+    "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
 }
 
 MIN_SECRET_KEY_LENGTH = 32

@@ -8,8 +8,12 @@ all. It happens here, once, at import time: nesting in ``create_app`` would nest
 from __future__ import annotations
 
 from doorplate.plates.views import console as plates_console
+from doorplate.publications.attachment_views import console as attachments_console
+from doorplate.publications.views import console as posts_console
 from doorplate.staff.views import bp
 
 bp.register_blueprint(plates_console)
+bp.register_blueprint(posts_console)
+bp.register_blueprint(attachments_console)
 
 __all__ = ["bp"]

@@ -29,7 +29,7 @@ def read_records(path: Path) -> list[Record]:
     if suffix == ".xlsx":
         return _read_xlsx(path)
     if suffix == ".csv":
-        return _read_csv(path.read_bytes())
+        return read_csv(path.read_bytes())
     raise UnreadableFile(
         _(
             'Cannot read "%(name)s": household files must be .xlsx or .csv.',
@@ -50,7 +50,8 @@ def _read_xlsx(path: Path) -> list[Record]:
     return list(enumerate(cells, start=1))
 
 
-def _read_csv(data: bytes) -> list[Record]:
+def read_csv(data: bytes) -> list[Record]:
+    """All rows of a CSV file's bytes (see :func:`decode_csv`), numbered from 1."""
     text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:

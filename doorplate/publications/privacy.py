@@ -1,11 +1,12 @@
 """The personal-data gate on publishing (PIPL art. 25) and the masking helpers.
 
 A post may not go out with an unmasked mainland mobile number, resident ID number or bank card
-number in its title, body or table. Detection is deliberately narrow so the gate does not block
-ordinary notices: a number counts only as a whole run of digits (a phone number inside a longer
-run is an order or account number, not a phone), ID numbers must have a real province, birth date
-and GB 11643 check digit, and card numbers a plausible first digit and a valid Luhn sum. Dates,
-amounts (``1,234,567.89``), 12-digit division codes and landlines therefore pass.
+number in its title, body or table, or in the text of a PDF attached to it (images are not read:
+there is no OCR). Detection is deliberately narrow so the gate does not block ordinary notices: a
+number counts only as a whole run of digits (a phone number inside a longer run is an order or
+account number, not a phone), ID numbers must have a real province, birth date and GB 11643 check
+digit, and card numbers a plausible first digit and a valid Luhn sum. Dates, amounts
+(``1,234,567.89``), 12-digit division codes and landlines therefore pass.
 
 Names cannot be recognised in free text; they are masked only in table columns the caller marks as
 name columns (:func:`guess_name_columns` suggests them from the header).
@@ -26,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from doorplate.publications.models import Table
 
 PERSONAL_DATA_WORKING_DAYS = 7  # how long a notice with personal data stays up by default
+PAGE_BREAK = "\f"  # between the pages of an attachment's text, as pdftotext writes them
 
 _DIGIT = "[0-9０-９]"
 _X = "[XxＸｘ]"
@@ -88,22 +90,33 @@ class Part(enum.StrEnum):
     TITLE = "title"
     BODY = "body"
     TABLE = "table"
+    ATTACHMENT = "attachment"
 
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding is: the title, a body line, or a table cell (row 0 is the header)."""
+    """Where a finding is: the title, a body line, a table cell (row 0 is the header), or a line
+    on a page of an attached file."""
 
     part: Part
     line: int = 0
     row: int = 0
     column: int = 0
+    file: str = ""
+    page: int = 0
 
     def describe(self) -> str:
         if self.part is Part.TITLE:
             return _("title")
         if self.part is Part.BODY:
             return _("body line %(line)d", line=self.line)
+        if self.part is Part.ATTACHMENT:
+            return _(
+                "attachment %(file)s, page %(page)d, line %(line)d",
+                file=self.file,
+                page=self.page,
+                line=self.line,
+            )
         if self.row == 0:
             return _("table header, column %(column)d", column=self.column)
         return _("table row %(row)d, column %(column)d", row=self.row, column=self.column)
@@ -225,16 +238,26 @@ def find_numbers(text: str) -> list[Match]:
     return sorted(matches, key=lambda m: m.start)
 
 
-def scan(title: str, body: str, table: Table | None) -> list[Finding]:
-    """Every unmasked number in a post, located for the message that blocks its approval."""
+def scan(
+    title: str,
+    body: str,
+    table: Table | None,
+    attachments: Collection[tuple[str, str]] = (),
+) -> list[Finding]:
+    """Every unmasked number in a post, located for the message that blocks its approval.
+
+    ``attachments`` are (file name, text) pairs, the text's pages separated by ``PAGE_BREAK``.
+    """
     return [
         Finding(match.kind, where, match.masked)
-        for where, text in _parts(title, body, table)
+        for where, text in _parts(title, body, table, attachments)
         for match in find_numbers(text)
     ]
 
 
-def _parts(title: str, body: str, table: Table | None) -> Iterator[tuple[Location, str]]:
+def _parts(
+    title: str, body: str, table: Table | None, attachments: Collection[tuple[str, str]]
+) -> Iterator[tuple[Location, str]]:
     yield Location(Part.TITLE), title
     for number, line in enumerate(body.splitlines(), start=1):
         yield Location(Part.BODY, line=number), line
@@ -242,6 +265,10 @@ def _parts(title: str, body: str, table: Table | None) -> Iterator[tuple[Locatio
         for r, row in enumerate((table.header, *table.rows)):
             for c, cell in enumerate(row, start=1):
                 yield Location(Part.TABLE, row=r, column=c), cell
+    for name, text in attachments:
+        for page, page_text in enumerate(text.split(PAGE_BREAK), start=1):
+            for number, line in enumerate(page_text.splitlines(), start=1):
+                yield Location(Part.ATTACHMENT, line=number, file=name, page=page), line
 
 
 def mask_number(kind: Kind, digits: str) -> str:

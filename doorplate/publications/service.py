@@ -18,7 +18,7 @@ Use cases add and flush; the request or command that called them commits.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -28,12 +28,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.base import ExecutableOption
 
 from doorplate.db import db, utcnow
 from doorplate.places.models import Town, Village
 from doorplate.publications import markdown, privacy
 from doorplate.publications.models import (
     STATE_LABELS,
+    Attachment,
     Category,
     Post,
     PostScope,
@@ -285,6 +288,17 @@ def mask_personal_data(actor: StaffUser, post: Post, name_columns: Collection[in
     return post
 
 
+def begin_edit(actor: StaffUser, post: Post) -> None:
+    """Check that ``actor`` may change ``post`` now (its author, while a draft or rejected) and
+    mark it changed, for changes other than :func:`update_post` (attachments).
+
+    One conditional ``UPDATE`` like every transition: a post submitted meanwhile is refused, and
+    on PostgreSQL the row stays locked until commit, so no submission slips in between.
+    """
+    _check_author(actor, post)
+    _transition(post, "edit", EDITABLE, updated_at=utcnow())
+
+
 def submit(actor: StaffUser, post: Post, now: datetime | None = None) -> Post:
     """Send a draft (or a corrected rejected post) for review."""
     _check_author(actor, post)
@@ -308,19 +322,22 @@ def approve(
 ) -> Post:
     """Approve and publish: visible from ``publish_at`` (default now) until ``expires_at``.
 
-    Refused while the post shows unmasked personal data (:class:`PersonalDataFound` locates each
-    number). A post with (masked) personal data must expire; without an ``expires_at`` it gets
+    Refused while the post or a PDF attached to it shows unmasked personal data
+    (:class:`PersonalDataFound` locates each number). A post with (masked) personal data, in its
+    own content or an attachment, must expire; without an ``expires_at`` it gets
     :func:`default_expiry`.
     """
     now = now or utcnow()
     _check_reviewer(actor, post)
-    findings = privacy.scan(post.title, post.body, post.table)
+    files = _attachment_texts(post)
+    findings = privacy.scan(post.title, post.body, post.table, files)
     if findings:
         raise PersonalDataFound(findings)
+    personal = shows_personal_data(post, files)
     publish_at = publish_at or now
     if publish_at < now:
         raise PublicationError(_("The publishing time cannot be in the past."))
-    if expires_at is None and post.has_personal_data:
+    if expires_at is None and personal:
         expires_at = default_expiry(publish_at)
     if expires_at is not None and expires_at <= publish_at:
         raise PublicationError(_("The expiry must come after the publishing time."))
@@ -337,6 +354,7 @@ def approve(
         published_at=now,
         publish_at=publish_at,
         expires_at=expires_at,
+        has_personal_data=personal,
     )
     audit.record(
         actor,
@@ -345,9 +363,29 @@ def approve(
         post.id,
         publish_at=publish_at.isoformat(),
         expires_at=expires_at.isoformat() if expires_at else None,
-        personal_data=post.has_personal_data,
+        personal_data=personal,
     )
     return post
+
+
+def _attachment_texts(post: Post) -> list[tuple[str, str]]:
+    """(file name, text) of each of the post's attachments that has text (its PDFs)."""
+    rows = db.session.execute(
+        select(Attachment.filename, Attachment.text)
+        .where(Attachment.post_id == post.id, Attachment.text.is_not(None))
+        .order_by(Attachment.id)
+    )
+    return [(name, text) for name, text in rows]
+
+
+def shows_personal_data(post: Post, files: list[tuple[str, str]] | None = None) -> bool:
+    """Whether the post shows (masked) personal data, in its own content or an attached PDF:
+    such a post must expire. ``files`` are its attachments' texts, if already read."""
+    if files is None:
+        files = _attachment_texts(post)
+    return post.has_personal_data or any(
+        privacy.has_masked_data("", text, None) for _name, text in files
+    )
 
 
 def default_expiry(publish_at: datetime) -> datetime:
@@ -450,25 +488,67 @@ def post_in_scope(scope: Scope, post_id: int) -> Post | None:
     return db.session.scalar(select(Post).where(Post.id == post_id, _in_scope(scope)))
 
 
+@dataclass(frozen=True)
+class PostFilter:
+    """Which of the posts in scope a console list shows: every condition given applies."""
+
+    statuses: Collection[PostStatus] = ()
+    author_id: int | None = None
+    county_only: bool = False
+    town_code: str | None = None
+    village_code: str | None = None
+    category: Category | None = None
+
+
 def posts_in_scope(
-    scope: Scope, *, status: PostStatus | None = None, page: int = 1, per_page: int = 50
+    scope: Scope, wanted: PostFilter = PostFilter(), *, page: int = 1, per_page: int = 50
 ) -> PostPage:
-    """The posts staff with ``scope`` manage, most recently changed first."""
+    """The posts staff with ``scope`` manage that match ``wanted``, most recently changed first,
+    with their places and authors loaded (the list shows them)."""
     conditions = [_in_scope(scope)]
-    if status is not None:
-        conditions.append(Post.status == status)
-    return _page(conditions, [Post.updated_at.desc(), Post.id.desc()], page, per_page)
+    if wanted.statuses:
+        conditions.append(Post.status.in_(wanted.statuses))
+    if wanted.author_id is not None:
+        conditions.append(Post.author_id == wanted.author_id)
+    if wanted.county_only:
+        conditions.append(Post.scope == PostScope.COUNTY)
+    if wanted.town_code is not None:
+        town = select(Town.id).where(Town.code == wanted.town_code).scalar_subquery()
+        conditions.append(Post.town_id == town)
+    if wanted.village_code is not None:
+        village = select(Village.id).where(Village.code == wanted.village_code).scalar_subquery()
+        conditions.append(Post.village_id == village)
+    if wanted.category is not None:
+        conditions.append(Post.category == wanted.category)
+    return _page(
+        conditions,
+        [Post.updated_at.desc(), Post.id.desc()],
+        page,
+        per_page,
+        options=[
+            joinedload(Post.village).joinedload(Village.town),
+            joinedload(Post.town),
+            joinedload(Post.author),
+        ],
+    )
 
 
 # --- the resident pages ---------------------------------------------------------------------
 
 
-def _visible_in(village: Village, now: datetime) -> list[ColumnElement[bool]]:
-    """Published, started, not expired, and for this village, its town or the whole county."""
+def live(now: datetime) -> list[ColumnElement[bool]]:
+    """Published, started and not expired: what the public may see (of some place) at ``now``."""
     return [
         Post.status == PostStatus.PUBLISHED,
         Post.publish_at <= now,
         or_(Post.expires_at.is_(None), Post.expires_at > now),
+    ]
+
+
+def _visible_in(village: Village, now: datetime) -> list[ColumnElement[bool]]:
+    """Live, and for this village, its town or the whole county."""
+    return [
+        *live(now),
         or_(
             Post.village_id == village.id,
             Post.town_id == village.town_id,
@@ -537,11 +617,13 @@ def _page(
     order: list[Any],
     page: int,
     per_page: int,
+    options: Sequence[ExecutableOption] = (),
 ) -> PostPage:
     total = db.session.scalar(select(func.count(Post.id)).where(*conditions)) or 0
     posts = db.session.scalars(
         select(Post)
         .where(*conditions)
+        .options(*options)
         .order_by(*order)
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)

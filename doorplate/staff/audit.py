@@ -50,3 +50,14 @@ def trail(page: int, per_page: int) -> tuple[list[AuditEvent], int]:
         error_out=False,
     )
     return list(result.items), result.total or 0
+
+
+def events_for(object_type: str, object_id: object) -> list[AuditEvent]:
+    """Everything done to one object, oldest first: its history as the console shows it."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )

@@ -447,5 +447,7 @@ def test_staff_listings_follow_the_scope(
     assert ids(county.county) == {in_a.id, in_b.id, in_town1.id, everywhere.id}
     assert service.post_in_scope(scope_of(county.editor_a), in_b.id) is None
     assert service.post_in_scope(scope_of(county.reviewer_town1), in_a.id) == in_a
-    submitted_page = service.posts_in_scope(scope_of(county.county), status=PostStatus.SUBMITTED)
+    submitted_page = service.posts_in_scope(
+        scope_of(county.county), service.PostFilter(statuses={PostStatus.SUBMITTED})
+    )
     assert submitted_page.total == 0
