@@ -98,12 +98,13 @@ def reading() -> Iterator[None]:
 
     On SQLite that transaction starts with a plain (deferred) ``BEGIN``, which takes no lock, so
     readers never queue behind writers; on PostgreSQL nothing changes. Loaded objects stay usable
-    after the block (they are not expired); the block must not write, and must come before any
-    other query of the request, since its transaction has to start here.
+    after the block (they are not expired). The block must not write. If a transaction is already
+    open (a test that shares the request's session), the block simply runs inside it.
     """
     session = db.session()
     if session.in_transaction():
-        raise RuntimeError("reading() must come before any other query of the request")
+        yield
+        return
     token = _READING.set(True)
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:

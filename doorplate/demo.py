@@ -2,24 +2,30 @@
 
 Town names are Cangnan's; village names and codes are illustrative, chosen to include the rare
 place-name characters (垟 岙 埭 鳌) that real Wenzhou addresses use. Every household goes
-through the same import use case a county's spreadsheet does, so the demo exercises the real path.
+through the same import use case a county's spreadsheet does, every office contact through the
+console's, and every post is written, masked, submitted and approved by the demo staff through the
+publication use cases (先审后发), so the demo exercises the real path and its rules.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import exists, select
 
-from doorplate.db import db
+from doorplate.db import db, utcnow
 from doorplate.places.importer import HouseholdRow
-from doorplate.places.models import Household, Town
-from doorplate.places.service import import_households
+from doorplate.places.models import Household, Town, Village
+from doorplate.places.service import import_households, update_village_contact
 from doorplate.plates.models import Plate, PlateStatus
 from doorplate.plates.service import issue_missing
 from doorplate.plates.tokens import plate_url
+from doorplate.publications import service as publications
+from doorplate.publications.models import Category, Table
 from doorplate.staff.audit import cli_actor
-from doorplate.staff.models import Role
+from doorplate.staff.models import Role, StaffUser
 from doorplate.staff.service import create_staff
 
 # (town code, town, [(village code, village)])
@@ -40,6 +46,149 @@ DEMO_STAFF = [
     ("lingxi", "灵溪镇审核员", Role.REVIEWER, "330327100", None, "demo-reviewer-2026"),
     ("dulong", "渡龙村村务员", Role.EDITOR, None, "330327100201", "demo-editor-2026"),
     ("nanao", "南岙村村务员", Role.EDITOR, None, "330327101201", "demo-editor-2026"),
+]
+
+
+DULONG = "330327100201"  # 渡龙村: most demo posts are its, and the first plates printed are too
+
+# Each village office's public line and hours; the office is in the village hall.
+OFFICE_HOURS = "周一至周五 8:30-12:00，14:00-17:30"
+
+
+def office_phone(number: int) -> str:
+    """The ``number``-th demo village's office line (Cangnan numbers are 0577-6xxx xxxx)."""
+    return f"0577-6871{1000 + number:04d}"
+
+
+@dataclass(frozen=True)
+class DemoPost:
+    """A post the demo publishes: who writes it, who approves it, and how many days ago."""
+
+    author: str
+    reviewer: str
+    days_ago: int
+    category: Category
+    title: str
+    body: str
+    village: str | None = None  # a village code; else ``town``; neither: the county
+    town: str | None = None
+    table: Table | None = None
+    name_columns: tuple[int, ...] = ()  # masked with one click before submitting
+
+
+DEMO_POSTS = [
+    DemoPost(
+        "county",
+        "admin",
+        12,
+        Category.POLICY,
+        "一图读懂：2027年度城乡居民基本医疗保险参保缴费政策",
+        "**缴费时间**：2026年9月1日至12月31日。\n\n"
+        "**缴费标准**：个人缴费每人每年400元；低保对象、特困人员由政府全额资助。\n\n"
+        "**怎么缴**：通过“浙里办”或到村便民服务中心代缴。住院报销比例最高85%，"
+        "大病保险起付线1.5万元。",
+    ),
+    DemoPost(
+        "lingxi",
+        "county",
+        6,
+        Category.NOTICE,
+        "灵溪镇关于做好今冬明春森林防火工作的通知",
+        "11月至次年4月为森林防火期。进山不带火种，严禁野外烧荒、上坟烧纸、燃放烟花爆竹。"
+        "发现火情请立即拨打 **12119** 或 **119**。",
+        town="330327100",
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        20,
+        Category.AFFAIRS,
+        "渡龙村2026年第三季度村务公开",
+        "本季度村务如下：\n\n"
+        "1. 上垟路路面硬化工程（长420米）已完工并通过镇里验收；\n"
+        "2. 村文化礼堂新增适老化扶手和无障碍坡道；\n"
+        "3. 完成村级公益性岗位年度考核。\n\n"
+        "如有疑问，请在工作日到村委会咨询，或向村务监督委员会反映。",
+        village=DULONG,
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        9,
+        Category.AFFAIRS,
+        "关于上垟路、岙底街路灯改造工程的公示",
+        "村民代表会议通过路灯改造方案：更换太阳能路灯36盏，预算8.6万元，由镇级补助和"
+        "村集体资金共同承担。公示期7天，有异议请向村务监督委员会反映。",
+        village=DULONG,
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        15,
+        Category.PARTY,
+        "渡龙村党支部11月主题党日活动安排",
+        "时间：11月15日上午9:00；地点：村文化礼堂二楼。内容：学习党的二十届三中全会精神，"
+        "开展党员志愿服务（为独居老人检查用电安全）。请全体党员准时参加。",
+        village=DULONG,
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        4,
+        Category.FINANCE,
+        "渡龙村2026年10月财务收支公开",
+        "10月份收支明细如下，原始凭证存村会计处，村民可在工作日查阅。",
+        village=DULONG,
+        table=Table(
+            header=("项目", "收入（元）", "支出（元）", "说明"),
+            rows=(
+                ("村集体厂房租金", "120,000.00", "", "2026年第四季度"),
+                ("上级转移支付", "45,000.00", "", "村级组织运转经费"),
+                ("上垟路路面硬化", "", "86,400.00", "工程尾款"),
+                ("村干部报酬", "", "24,600.00", "10月"),
+                ("办公及水电费", "", "3,812.50", ""),
+                ("合计", "165,000.00", "114,812.50", "结余50,187.50元"),
+            ),
+        ),
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        1,
+        Category.DISCLOSURE,
+        "2026年度困难群众临时救助资金发放公示",
+        "经村民代表评议、镇民政办审核，下列困难群众获得临时救助。公示期7个工作日，"
+        "有异议请向村务监督委员会或镇民政办反映。",
+        village=DULONG,
+        table=Table(
+            header=("序号", "姓名", "组别", "救助原因", "金额（元）"),
+            rows=(
+                ("1", "张三明", "第一组", "因病", "3,000"),
+                ("2", "陈丽娟", "第二组", "因灾", "2,000"),
+                ("3", "林国强", "第四组", "因学", "1,500"),
+                ("4", "欧阳秀英", "第三组", "因病", "3,000"),
+            ),
+        ),
+        name_columns=(1,),
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        2,
+        Category.NOTICE,
+        "12月3日上垟路段停水通知",
+        "因自来水管网改造，12月3日8:00至17:00上垟路、埭头巷停水，请提前储水。",
+        village=DULONG,
+    ),
+    DemoPost(
+        "nanao",
+        "county",
+        7,
+        Category.AFFAIRS,
+        "南岙村2026年第三季度村务公开",
+        "本季度完成岙底街排水沟清淤和村老年食堂改造，老年食堂每日中午供餐。",
+        village="330327101201",
+    ),
 ]
 
 
@@ -75,8 +224,8 @@ def seed_if_empty() -> bool:
     actor = cli_actor()
     import_households(demo_rows(), actor)
     issue_missing()  # as printing the plates would, so the demo's plate URLs can be opened
-    for username, name, role, town_code, village_code, password in DEMO_STAFF:
-        create_staff(
+    staff = {
+        username: create_staff(
             actor,
             username=username,
             display_name=name,
@@ -85,8 +234,42 @@ def seed_if_empty() -> bool:
             town_code=town_code,
             village_code=village_code,
         )
+        for username, name, role, town_code, village_code, password in DEMO_STAFF
+    }
+    villages = db.session.scalars(select(Village).order_by(Village.code)).all()
+    for number, village in enumerate(villages, start=1):
+        update_village_contact(
+            staff["admin"],
+            village,
+            office_phone=office_phone(number),
+            office_address=f"{village.town.name}{village.name}文化礼堂一楼",
+            office_hours=OFFICE_HOURS,
+        )
+    publish_demo_posts(staff, {v.code: v for v in villages})
     db.session.commit()
     return True
+
+
+def publish_demo_posts(staff: dict[str, StaffUser], villages: dict[str, Village]) -> None:
+    """Write, (mask,) submit and approve :data:`DEMO_POSTS`, dated a few days back so the
+    village page shows a realistic spread of dates."""
+    towns = {v.town.code: v.town for v in villages.values()}
+    for demo in DEMO_POSTS:
+        author, reviewer = staff[demo.author], staff[demo.reviewer]
+        at = utcnow() - timedelta(days=demo.days_ago)
+        post = publications.create_post(
+            author,
+            category=demo.category,
+            title=demo.title,
+            body=demo.body,
+            table=demo.table,
+            village=villages[demo.village] if demo.village else None,
+            town=towns[demo.town] if demo.town else None,
+        )
+        if demo.name_columns:
+            publications.mask_personal_data(author, post, demo.name_columns)
+        publications.submit(author, post, now=at)
+        publications.approve(reviewer, post, now=at + timedelta(hours=1))
 
 
 def guide(base_url: str) -> str:
@@ -107,6 +290,7 @@ def guide(base_url: str) -> str:
             f"  A plate:        {plate_url(base_url, token)}  ({address})"
             for token, address in plates
         ),
+        f"  A village page: {base_url}/v/{DULONG}/  (no address, no visit counted)",
         "",
         "Demo staff logins (username / password — scope):",
     ]

@@ -47,6 +47,8 @@ def _test_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         # Real hashing, fewer rounds: the suite logs in hundreds of times.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Pages show what a test just published; tests/resident/test_page_cache.py turns it on.
+        "RESIDENT_PAGE_CACHE_SECONDS": 0,
     }
 
 

@@ -52,8 +52,11 @@ def test_other_transactions_take_the_write_lock_at_their_first_query(
     assert _other_writer_can_write(sqlite_path)
 
 
-def test_reading_must_open_the_transaction(app: Flask, make_town) -> None:
+def test_reading_inside_an_open_transaction_joins_it(sqlite_path: Path, make_town) -> None:
     make_town()
     db.session.scalars(select(Town)).all()
-    with pytest.raises(RuntimeError, match="before any other query"), reading():
-        pass
+    with reading():
+        db.session.scalars(select(Town)).one()
+    assert db.session().in_transaction()  # left to whoever opened it
+    assert not _other_writer_can_write(sqlite_path)
+    db.session.rollback()

@@ -2,7 +2,8 @@
 
 Every query here takes a :class:`~doorplate.staff.service.Scope` and filters by it in SQL, so a
 view cannot forget the check: an object outside the scope is simply not found, exactly like one
-that does not exist, and ids or codes cannot be probed.
+that does not exist, and ids or codes cannot be probed. The two public lookups at the end are
+the exception: a village's code and name are public, and the resident pages and API need them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from doorplate.db import db
 from doorplate.places.models import Household, Town, Village
@@ -145,3 +146,20 @@ def households_in_scope(
         .offset((max(page, 1) - 1) * per_page)
     ).all()
     return HouseholdPage(list(households), total or 0)
+
+
+def village_by_code(code: str) -> Village | None:
+    """The village with that public code, its town loaded with it (public pages name both).
+
+    Village codes are public (printed in statistics yearbooks), so this needs no scope.
+    """
+    return db.session.scalar(
+        select(Village).where(Village.code == code).options(joinedload(Village.town))
+    )
+
+
+def village_by_id(village_id: int) -> Village:
+    """A village known to exist (a scanned plate's household points at it), with its town."""
+    return db.session.scalars(
+        select(Village).where(Village.id == village_id).options(joinedload(Village.town))
+    ).one()

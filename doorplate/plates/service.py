@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from doorplate.db import db, utcnow
@@ -78,6 +78,42 @@ def issue_missing(
     for start in range(0, len(rows), BATCH_SIZE):
         db.session.execute(insert(_PLATE), rows[start : start + BATCH_SIZE])
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a plate scan needs, read in one query: the plate page shows the address above the
+    village's page and records the visit against these ids."""
+
+    plate_id: int
+    token: str
+    household_id: int
+    village_id: int
+    address: str
+
+
+_SCAN = (
+    select(
+        Plate.id, Plate.token, Plate.status, Plate.household_id, Household.village_id,
+        Household.address,
+    )
+    .join(Plate.household)
+    .where(Plate.token == bindparam("token"))
+)  # fmt: skip
+
+
+def scan(raw_token: str) -> Scanned:
+    """:func:`resolve` for the plate page: plain values instead of the plate, household, village
+    and town objects, at a quarter of the cost. Raises as :func:`resolve` does."""
+    token = tokens.normalise(raw_token)
+    if token is None:
+        raise PlateNotFound(raw_token)
+    row = db.session.execute(_SCAN, {"token": token}).first()
+    if row is None:
+        raise PlateNotFound(raw_token)
+    if row.status is not PlateStatus.ACTIVE:
+        raise PlateRevoked(raw_token)
+    return Scanned(row.id, row.token, row.household_id, row.village_id, row.address)
 
 
 def resolve(raw_token: str) -> Plate:

@@ -1,17 +1,64 @@
-"""Public pages: the site's front door and the page behind every plate's QR code."""
+"""Public pages: the site's front door, the page behind every plate's QR code, and the village's
+posts (home, category lists, search, one post).
+
+Everything below the plate page is addressed by the village's public code (``/v/<code>/...``):
+a village's content is the same for all its households, so a link a resident shares carries no
+plate token and reveals no address. None of these pages reads a household's name, phone or
+count, or anything about bookings. Search engines are asked to stay away from all of them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template, request
-from flask.typing import ResponseReturnValue
+from typing import Any
 
-from doorplate.db import db
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from doorplate.db import db, reading
+from doorplate.i18n import chosen_lang
+from doorplate.places import registry
+from doorplate.places.models import Village
 from doorplate.plates import service as plates
+from doorplate.plates.models import Plate
+from doorplate.publications import service as publications
+from doorplate.publications.models import CATEGORY_LABELS, Category
+from doorplate.resident import content, page_cache
+from doorplate.resident.preferences import large_text
+from doorplate.security import csp_nonce
 from doorplate.staff.access import load_current_staff
+from doorplate.staff.models import StaffUser
 from doorplate.staff.service import scope_of
 from doorplate.visits import service as visits
 
 bp = Blueprint("resident", __name__)
+
+
+@bp.after_request
+def _no_index(response: Response) -> Response:
+    """Resident pages are for the household at the door, never for search engines."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "categories": list(Category),  # home page order: 村务 党务 财务 政策 公示 通知
+        "category_labels": CATEGORY_LABELS,
+        "level_tags": content.LEVEL_TAGS,
+        "per_category": content.LATEST_PER_CATEGORY,
+    }
+
+
+bp.add_app_template_filter(content.tel_uri)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_error: NotFound) -> ResponseReturnValue:
+    """An unknown village, category or post, or one not (or no longer) shown: one neutral page."""
+    return render_template("resident/not_found.html"), 404
 
 
 @bp.get("/")
@@ -23,42 +70,170 @@ def index() -> str:
 @bp.get("/p/<path:token>")
 @bp.get("/P/<path:token>")  # registered first, so url_for builds the uppercase form plates print
 def plate(token: str) -> ResponseReturnValue:
-    """The household's landing page.
+    """The household's landing page: its address above its village's home.
 
     Unknown tokens all get the same 404 page, whatever was guessed (nothing is echoed back);
     a revoked plate gets a neutral 410. Staff of the plate's village who open it are offered to
     mark it installed, which is how plates get checked off door by door. The visit is recorded
     once the page has rendered, so only a 200 counts; staff checking plates are not visitors.
+
+    This is the page a county-wide notice sends hundreds of scans a second to: one query reads
+    the plate (without taking SQLite's write lock), the village's page comes from
+    :mod:`~doorplate.resident.page_cache`, and one short transaction records the visit.
     """
-    try:
-        found = plates.resolve(token)
-    except plates.PlateRevoked:
-        return _no_index(render_template("resident/plate_gone.html", lang_next="/"), 410)
-    except plates.PlateNotFound:
-        return _no_index(render_template("resident/plate_unknown.html", lang_next="/"), 404)
-    load_current_staff()
-    village = found.household.village
-    may_install = g.staff is not None and scope_of(g.staff).covers(village)
-    page = render_template(
-        "resident/plate.html",
-        plate=found,
-        household=found.household,
-        village=village,
-        may_install=may_install,
-    )
+    with reading():
+        try:
+            scanned = plates.scan(token)
+        except plates.PlateRevoked:
+            return render_template("resident/plate_gone.html", lang_next="/"), 410
+        except plates.PlateNotFound:
+            return render_template("resident/plate_unknown.html", lang_next="/"), 404
+        load_current_staff()
+        if g.staff is None:
+            page = _plate_page(scanned)
+            headers = {}
+        else:
+            page, may_install = _staff_plate_page(scanned, g.staff)
+            # The install form posts to the console, and over HTTPS Flask-WTF refuses a post
+            # without a same-site Referer; "same-origin" still sends nothing to any other site.
+            headers = {"Referrer-Policy": "same-origin"} if may_install else {}
     visits.record(
-        found,
+        scanned,
         method=request.method,
         staff=g.staff is not None,
         remote_addr=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
     )
     db.session.commit()
-    # The install form posts to the console, and over HTTPS Flask-WTF refuses a post without a
-    # same-site Referer; "same-origin" still sends nothing to any other site.
-    return _no_index(page, 200, {"Referrer-Policy": "same-origin"} if may_install else {})
+    return page, 200, headers
 
 
-def _no_index(body: str, status: int, headers: dict[str, str] | None = None) -> ResponseReturnValue:
-    """Plate pages are for the household at the door, never for search engines."""
-    return body, status, {"X-Robots-Tag": "noindex, nofollow", **(headers or {})}
+def _plate_page(scanned: plates.Scanned) -> str:
+    """The village's plate page from the cache, filled in with this household's values."""
+
+    def build() -> page_cache.Skeleton:
+        village = registry.village_by_id(scanned.village_id)
+        return page_cache.render_with_placeholders(
+            _render_plate_page, village=village, may_install=False, plate=None
+        )
+
+    key = (scanned.village_id, chosen_lang(), large_text())
+    return page_cache.skeleton(key, build).fill(
+        address=scanned.address, token=scanned.token, nonce=csp_nonce()
+    )
+
+
+def _staff_plate_page(scanned: plates.Scanned, staff: StaffUser) -> tuple[str, bool]:
+    """The page as staff see it, rendered afresh: their village's plates offer installation."""
+    village = registry.village_by_id(scanned.village_id)
+    may_install = scope_of(staff).covers(village)
+    found = db.session.get(Plate, scanned.plate_id) if may_install else None
+    page = _render_plate_page(
+        address=scanned.address,
+        token=scanned.token,
+        village=village,
+        may_install=may_install,
+        plate=found,
+    )
+    return page, may_install
+
+
+def _render_plate_page(*, address: str, token: str, village: Village, **context: Any) -> str:
+    return render_template(
+        "resident/plate.html",
+        address=address,
+        lang_next=url_for("resident.plate", token=token),
+        village=village,
+        latest=publications.latest_by_category(village, per_category=content.LATEST_PER_CATEGORY),
+        **context,
+    )
+
+
+@bp.get("/v/<code>/")
+def village_home(code: str) -> str:
+    """The village's home without an address: what a shared link or a typed code opens.
+
+    Not a plate scan, so no visit is recorded.
+    """
+    village = _village(code)
+    latest = publications.latest_by_category(village, per_category=content.LATEST_PER_CATEGORY)
+    return render_template("resident/village.html", village=village, latest=latest)
+
+
+@bp.get("/v/<code>/c/<category>")
+def category(code: str, category: str) -> str:
+    """All of one category's posts the village sees, newest first, a page at a time."""
+    village = _village(code)
+    try:
+        chosen = Category(category)
+    except ValueError:
+        abort(404)
+    page = _page_number()
+    found = publications.visible_posts(
+        village, category=chosen, page=page, per_page=content.PER_PAGE
+    )
+    pager = _pager(page, found.total)
+    return render_template(
+        "resident/category.html", village=village, category=chosen, posts=found.posts, pager=pager
+    )
+
+
+@bp.get("/v/<code>/search")
+def search(code: str) -> str:
+    """Posts the village sees whose title or text contains the words typed (a plain GET form)."""
+    village = _village(code)
+    query = content.search_text(request.args.get("q"))
+    page = _page_number()
+    found = (
+        publications.visible_posts(village, query=query, page=page, per_page=content.PER_PAGE)
+        if query
+        else None
+    )
+    return render_template(
+        "resident/search.html",
+        village=village,
+        query=query,
+        posts=found.posts if found else [],
+        pager=_pager(page, found.total) if found else None,
+    )
+
+
+@bp.get("/v/<code>/posts/<int:post_id>")
+def post(code: str, post_id: int) -> str:
+    """One post as the village sees it; a draft, a scheduled or expired post, or another
+    village's, is a 404 like an unknown id."""
+    village = _village(code)
+    found = publications.visible_post(village, post_id)
+    if found is None:
+        abort(404)
+    table = found.table
+    return render_template(
+        "resident/post.html",
+        village=village,
+        post=found,
+        table=table,
+        numeric=content.numeric_columns(table) if table else frozenset(),
+        last_day=content.last_day(found),
+    )
+
+
+def _village(code: str) -> Village:
+    village = registry.village_by_code(code)
+    if village is None:
+        abort(404)
+    return village
+
+
+def _page_number() -> int:
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    return page
+
+
+def _pager(page: int, total: int) -> content.Pager:
+    """The pager, or a 404 for a page past the last (an old link after posts came down)."""
+    pager = content.Pager(page=page, total=total)
+    if page > pager.pages:
+        abort(404)
+    return pager

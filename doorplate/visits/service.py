@@ -32,6 +32,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -39,7 +40,6 @@ from sqlalchemy import Insert, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorplate.db import UTCDateTime, db, utcnow
-from doorplate.plates.models import Plate
 from doorplate.visits import bots
 from doorplate.visits.models import KEY_LENGTH, Visit, VisitSalt, VisitWindow
 
@@ -67,6 +67,17 @@ class _ProcessState:
     tidied_on: date | None = None
 
 
+class Opened(Protocol):
+    """The plate whose page was opened (a :class:`doorplate.plates.service.Scanned`)."""
+
+    @property
+    def plate_id(self) -> int: ...
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def village_id(self) -> int: ...
+
+
 def counts(method: str, user_agent: str, *, staff: bool = False) -> bool:
     """Whether an opening can be a visit at all.
 
@@ -86,7 +97,7 @@ def visitor_key(salt: bytes, remote_addr: str | None, user_agent: str) -> str:
 
 
 def record(
-    plate: Plate,
+    plate: Opened,
     *,
     method: str,
     remote_addr: str | None,
@@ -108,16 +119,16 @@ def record(
         yesterday_key = visitor_key(
             salt_for(today - timedelta(days=1), cache=False), remote_addr, user_agent
         )
-        counted = _claim_across_midnight(yesterday_key, key, plate.id, now)
+        counted = _claim_across_midnight(yesterday_key, key, plate.plate_id, now)
     else:
-        counted = _claim(key, plate.id, now)
+        counted = _claim(key, plate.plate_id, now)
     if counted:
         db.session.execute(
             _INSERT_VISIT,
             {
-                "plate_id": plate.id,
+                "plate_id": plate.plate_id,
                 "household_id": plate.household_id,
-                "village_id": plate.household.village_id,
+                "village_id": plate.village_id,
                 "occurred_at": now,
                 "visitor_key": key,
             },

@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from doorplate.db import db, utcnow
-from doorplate.plates.models import Plate
+from doorplate.plates.service import Scanned
 from doorplate.visits import service
 from doorplate.visits.models import Visit, VisitSalt, VisitWindow
 
@@ -47,7 +47,7 @@ def _held(record: Callable[..., bool]) -> Callable[..., bool]:
 
 
 def _naive_record(
-    plate: Plate,
+    plate: Scanned,
     *,
     method: str,
     remote_addr: str | None,
@@ -58,14 +58,14 @@ def _naive_record(
     """The approach the upsert replaces: look for a recent visit, insert one if there is none."""
     now = utcnow()
     ids = {
-        "plate_id": plate.id,
+        "plate_id": plate.plate_id,
         "household_id": plate.household_id,
-        "village_id": plate.household.village_id,
+        "village_id": plate.village_id,
     }
     key = hashlib.sha256(f"{remote_addr}\n{user_agent}".encode()).hexdigest()[:16]
     recent = db.session.scalar(
         select(Visit.id).where(
-            Visit.plate_id == plate.id,
+            Visit.plate_id == plate.plate_id,
             Visit.visitor_key == key,
             Visit.occurred_at > now - service.WINDOW,
         )
