@@ -15,6 +15,8 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from doorplate import cli, config, console, db, i18n, models, security  # noqa: F401 (models: metadata)
+from doorplate.api import views as api_views
+from doorplate.publications import attachment_views
 from doorplate.resident import preferences
 from doorplate.resident import views as resident_views
 
@@ -36,6 +38,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     preferences.init_app(app)
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(attachment_views.public)
+    app.register_blueprint(api_views.bp)
     cli.init_app(app)
     return app
 

@@ -1,0 +1,106 @@
+"""Errors as JSON everywhere under ``/api/``: ``{"error": {"code": ..., "message": ...}}``.
+
+A client of the API must never receive an HTML error page, whatever went wrong:
+
+- views raise :class:`ApiError` with the status, a stable code and a translated message;
+- any other HTTP error raised in an API view (and any unexpected exception, as a 500) is answered
+  by the blueprint's handlers, registered for *every* status code: Flask prefers a handler for
+  the exact code, in any blueprint or the app, over one for ``HTTPException``, so only handlers
+  per code keep an app-wide HTML error page from answering an API request;
+- a path under ``/api/`` that matches no route (or a method a route does not take) never reaches
+  a blueprint, so the routing error is answered before dispatch by an app-wide before-request
+  hook that looks at the path.
+
+Messages follow the request's language and never include a stack trace or an exception's text.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
+from werkzeug.wrappers import Response
+
+from doorplate.api.responses import NO_STORE, json_response
+from doorplate.api.serialise import link
+
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})  # answered by Flask itself wherever GET is
+
+
+class ApiError(Exception):
+    """A refused API request: HTTP ``status``, a stable machine-readable ``code``, a translated
+    ``message`` fit to show, and the query ``parameter`` at fault, if one is."""
+
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.parameter = parameter
+
+
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, str] = {"code": error.code, "message": error.message}
+    if error.parameter is not None:
+        body["parameter"] = error.parameter
+    return json_response({"error": body}, error.status, cache=NO_STORE, headers=headers)
+
+
+def _api_error(error: ApiError) -> Response:
+    return error_response(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Any HTTP error (an unexpected exception arrives as a 500) as a JSON error."""
+    status = error.code or 500
+    headers = {}
+    if isinstance(error, MethodNotAllowed):
+        allowed = sorted(set(error.valid_methods or ()) - IGNORED_METHODS)
+        headers["Allow"] = ", ".join(sorted({*allowed, *IGNORED_METHODS}))
+        message = _(
+            "This address does not accept %(method)s requests; it accepts %(allowed)s.",
+            method=request.method,
+            allowed=", ".join(allowed),
+        )
+    elif isinstance(error, NotFound):
+        message = _(
+            "There is no such address in this API; the API is described at %(url)s.",
+            url=link("api.openapi"),
+        )
+    elif status >= 500:
+        message = _("Something went wrong on our side. Please try again later.")
+    else:
+        message = _("The request could not be handled (HTTP status %(status)d).", status=status)
+    code = "internal_error" if status >= 500 else _snake(error.name)
+    return error_response(ApiError(status, code, message), headers)
+
+
+def _snake(name: str) -> str:
+    """``Method Not Allowed`` → ``method_not_allowed``."""
+    return "_".join(name.lower().replace("'", "").split())
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _routing_error() -> Response | None:
+    """Before dispatch: an API path that matched no route, or not with this method."""
+    error = request.routing_exception
+    if (
+        isinstance(error, HTTPException)
+        and error.code is not None
+        and error.code >= 400
+        and is_api_path(request.path)
+    ):
+        return _http_error(error)
+    return None
+
+
+def init_blueprint(bp: Blueprint) -> None:
+    """Answer every error of ``bp``'s views, and routing errors under ``/api/``, as JSON."""
+    bp.register_error_handler(ApiError, _api_error)
+    for code in default_exceptions:
+        bp.register_error_handler(code, _http_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.before_app_request(_routing_error)

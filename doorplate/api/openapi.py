@@ -1,0 +1,400 @@
+"""The OpenAPI 3.1 document of the public API, kept as data beside the code it describes.
+
+Limits and enums are read from the code (:mod:`doorplate.api.params`, :class:`Category`), so the
+document cannot drift from what the views accept. The tests check it against the OpenAPI schema,
+validate every response they receive against it, and compare its paths with ``app.url_map``. It
+is reference for developers, so it is in English only; the API's messages follow the language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doorplate.api import params
+from doorplate.publications.models import Category, PostScope
+
+DESCRIPTION = """\
+The public content of a county's digital doorplates (智慧门牌): what every household sees when it
+scans the QR code on its door, for a WeChat mini-program, the province's app or anyone else.
+
+## Privacy
+- **Only public content.** Posts are village-level: a village's own, its town's and the county's
+  published posts (三务公开, policies, notices), the same for every household of the village. The
+  one household-specific item is the address line a plate lookup returns, which is written on the
+  plate itself.
+- **Nothing personal, ever.** No response contains a resident's name or phone number, a count of
+  households, booking data or anything about staff. Posts showing personal data are masked
+  before publishing (`138****8000`) and expire.
+- **A guessed code learns nothing.** Every unknown code, whatever its form, gets the same 404
+  body; a revoked plate gets 410. Plate lookups are sent with `Cache-Control: no-store`.
+- **A lookup is not a visit.** The county's visit figures (访问人次) count openings of the plate
+  *page* by people; calls to this API are not counted, so no client can inflate them.
+- **No cookies, no accounts.** The API sets no cookie and needs none; any origin may call it
+  (`Access-Control-Allow-Origin: *`, never with credentials).
+
+## Conventions
+- JSON in UTF-8, Chinese written as itself. Times are RFC 3339 in UTC (`2026-12-01T02:00:00Z`).
+- Links are absolute URLs: `url` fields open the resident's page, `api_url` fields this API.
+- Messages and category labels are Simplified Chinese by default, English on request: `?lang=en`
+  (or `zh`), else the `lang` cookie, else `Accept-Language`.
+- Posts lists and posts may be cached for 60 seconds (`Cache-Control: public, max-age=60`).
+- Every error, on any path under `/api/` including unknown paths and methods, is
+  `{"error": {"code": "...", "message": "..."}}` with a stable `code` and a translated
+  `message`; a bad query parameter is also named in `parameter`.
+- `/api/v1` changes only by adding fields and endpoints.
+"""
+
+JSON = "application/json"
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}, **extra}
+
+
+def _cache_header(value: str) -> dict[str, Any]:
+    return {
+        "Cache-Control": {"description": f"Always `{value}`.", "schema": {"const": value}},
+    }
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """A closed object whose every property is always present (possibly null)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
+INSTANT = {"type": "string", "format": "date-time"}
+NULLABLE_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+POSITIVE = {"type": "integer", "minimum": 1}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "pattern": "^[a-z_]+$",
+                        "description": "Stable and machine-readable: `not_found`, `gone`, "
+                        "`invalid_parameter`, `method_not_allowed`, `internal_error`, ...",
+                    },
+                    "message": {
+                        "type": "string",
+                        "description": "Translated, fit to show to a person.",
+                    },
+                    "parameter": {
+                        "type": "string",
+                        "description": "The query parameter at fault, for `invalid_parameter`.",
+                    },
+                },
+            }
+        },
+        "What every error response under `/api/` carries.",
+    ),
+    "Place": _object({"code": STRING, "name": STRING}, "A town or village: code and name."),
+    "Village": _object(
+        {
+            "code": {**STRING, "description": "The statistical division code."},
+            "name": STRING,
+            "town": _ref("schemas", "Place"),
+            "office_phone": {
+                **NULLABLE_STRING,
+                "description": "The village office's public line (never a person's own).",
+            },
+            "office_address": NULLABLE_STRING,
+            "office_hours": NULLABLE_STRING,
+        },
+        "A village, its town and its office's public contact.",
+    ),
+    "PlateLookup": _object(
+        {
+            "address": {**STRING, "description": "The address written on the plate."},
+            "village": _ref("schemas", "Village"),
+            "links": _object(
+                {
+                    "plate_page": {**URL, "description": "The page the plate's QR code opens."},
+                    "village_page": {**URL, "description": "The village's home page."},
+                    "village_posts": {**URL, "description": "The village's posts in this API."},
+                }
+            ),
+        },
+        "What a plate leads to.",
+    ),
+    "Category": {
+        "type": "string",
+        "enum": [c.value for c in Category],
+        "description": "affairs 村务, party 党务, finance 财务, policy 政策/解读, "
+        "disclosure 公示, notice 通知.",
+    },
+    "Level": {
+        "type": "string",
+        "enum": [s.value for s in PostScope],
+        "description": "Whose post it is: the whole county's, a town's or one village's.",
+    },
+    "PostSummary": _object(
+        {
+            "id": POSITIVE,
+            "title": STRING,
+            "category": _ref("schemas", "Category"),
+            "category_label": {**STRING, "description": "The category's name, translated."},
+            "level": _ref("schemas", "Level"),
+            "publish_at": {**INSTANT, "description": "Published (visible) from."},
+            "expires_at": {**NULLABLE_INSTANT, "description": "Visible until, if it expires."},
+            "url": {**URL, "description": "The post's page under the village asked for."},
+            "api_url": {**URL, "description": "The whole post in this API."},
+        },
+        "A post in a list.",
+    ),
+    "PostPage": _object(
+        {
+            "items": {"type": "array", "items": _ref("schemas", "PostSummary")},
+            "page": POSITIVE,
+            "per_page": {**POSITIVE, "maximum": params.PER_PAGE_MAX},
+            "total": {"type": "integer", "minimum": 0, "description": "Matching posts."},
+            "next": {
+                "type": ["string", "null"],
+                "format": "uri",
+                "pattern": "^https?://",
+                "description": "The next page, or null on the last.",
+            },
+        },
+        "One page of a village's posts, newest first.",
+    ),
+    "Table": _object(
+        {
+            "header": {"type": "array", "minItems": 1, "items": STRING},
+            "rows": {"type": "array", "items": {"type": "array", "items": STRING}},
+        },
+        "A finance or disbursement table: text cells, every row as wide as the header.",
+    ),
+    "Attachment": _object(
+        {
+            "filename": STRING,
+            "media_type": {"enum": ["image/jpeg", "image/png", "application/pdf"]},
+            "size": {**POSITIVE, "description": "Bytes."},
+            "url": {**URL, "description": "Downloads the file."},
+        }
+    ),
+    "Post": _object(
+        {
+            "id": POSITIVE,
+            "title": STRING,
+            "category": _ref("schemas", "Category"),
+            "category_label": STRING,
+            "level": _ref("schemas", "Level"),
+            "publish_at": INSTANT,
+            "expires_at": NULLABLE_INSTANT,
+            "county": {**STRING, "description": "The county's name."},
+            "town": {
+                "oneOf": [_ref("schemas", "Place"), {"type": "null"}],
+                "description": "The town of a town's or village's post.",
+            },
+            "village": {
+                "oneOf": [_ref("schemas", "Place"), {"type": "null"}],
+                "description": "The village of a village's post.",
+            },
+            "body_html": {
+                "type": "string",
+                "description": "The text as HTML, sanitised when the post was saved: no script, "
+                "style, event handler, frame or `javascript:` URL.",
+            },
+            "table": {"oneOf": [_ref("schemas", "Table"), {"type": "null"}]},
+            "attachments": {"type": "array", "items": _ref("schemas", "Attachment")},
+            "api_url": URL,
+        },
+        "A whole post.",
+    ),
+}
+
+PARAMETERS: dict[str, Any] = {
+    "lang": {
+        "name": "lang",
+        "in": "query",
+        "description": "The language of messages and labels; else the `lang` cookie, else "
+        "Accept-Language, else Chinese.",
+        "schema": {"enum": ["zh", "en"]},
+    },
+    "Accept-Language": {
+        "name": "Accept-Language",
+        "in": "header",
+        "description": "`zh` (the default) or `en`.",
+        "schema": STRING,
+    },
+}
+
+_LANGUAGE = [_ref("parameters", "lang"), _ref("parameters", "Accept-Language")]
+
+RESPONSES: dict[str, Any] = {
+    "Error": _json(
+        _ref("schemas", "Error"),
+        "Any other error, e.g. `method_not_allowed` (405) or `internal_error` (500).",
+    ),
+    "BadParameter": _json(
+        _ref("schemas", "Error"), "`invalid_parameter`: the `parameter` named is not valid."
+    ),
+}
+
+
+def _not_found(description: str) -> dict[str, Any]:
+    return _json(_ref("schemas", "Error"), description)
+
+
+PATHS: dict[str, Any] = {
+    "/api/v1/plates/{token}": {
+        "get": {
+            "operationId": "getPlate",
+            "summary": "What a doorplate leads to",
+            "description": "The household's address, its village (with the office's public "
+            "contact) and links, for a code scanned from a plate or typed from it. Any case is "
+            "accepted, as are the look-alikes O for 0 and I or L for 1, and the hyphens of the "
+            "printed form (`7KQ2-M9XW-4T1H-VB3R`). Not counted as a visit.",
+            "parameters": [
+                {
+                    "name": "token",
+                    "in": "path",
+                    "required": True,
+                    "description": "The plate's code (16 characters, Crockford base32).",
+                    "schema": STRING,
+                },
+                *_LANGUAGE,
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "PlateLookup"),
+                    "The plate is current.",
+                    headers=_cache_header("no-store"),
+                ),
+                "404": _not_found(
+                    "`not_found`: no such plate. The body is the same whatever code was sent."
+                ),
+                "410": _json(
+                    _ref("schemas", "Error"),
+                    "`gone`: the plate was replaced or withdrawn; the household should ask its "
+                    "village office for the new one.",
+                ),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/villages/{code}/posts": {
+        "get": {
+            "operationId": "listVillagePosts",
+            "summary": "A village's posts",
+            "description": "The posts a household of the village sees: the village's own, its "
+            "town's and the county's, published and not expired, newest first.",
+            "parameters": [
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "description": "The village's code (from a plate lookup).",
+                    "schema": STRING,
+                },
+                {
+                    "name": "category",
+                    "in": "query",
+                    "description": "Only posts of this category.",
+                    "schema": _ref("schemas", "Category"),
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "Only posts containing this text in the title or text "
+                    "(case-insensitive).",
+                    "schema": {"type": "string", "maxLength": params.QUERY_MAX_LENGTH},
+                },
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {**POSITIVE, "maximum": params.PAGE_MAX, "default": 1},
+                },
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {
+                        **POSITIVE,
+                        "maximum": params.PER_PAGE_MAX,
+                        "default": params.PER_PAGE,
+                    },
+                },
+                *_LANGUAGE,
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "PostPage"),
+                    "One page of posts (empty past the last page).",
+                    headers=_cache_header("public, max-age=60"),
+                ),
+                "400": _ref("responses", "BadParameter"),
+                "404": _not_found("`not_found`: no village has this code."),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/posts/{post_id}": {
+        "get": {
+            "operationId": "getPost",
+            "summary": "A post",
+            "description": "A published post of any village, town or the county, while it is "
+            "published: not before its publishing time, not after its expiry or withdrawal.",
+            "parameters": [
+                {"name": "post_id", "in": "path", "required": True, "schema": POSITIVE},
+                *_LANGUAGE,
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "Post"),
+                    "The post.",
+                    headers=_cache_header("public, max-age=60"),
+                ),
+                "404": _not_found(
+                    "`not_found`: no published post has this number (drafts, posts under "
+                    "review, scheduled, expired and withdrawn posts alike)."
+                ),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "getOpenApiDocument",
+            "summary": "This document",
+            "responses": {
+                "200": _json(
+                    {"type": "object", "required": ["openapi", "info", "paths"]},
+                    "The OpenAPI 3.1 document, with this instance as its server.",
+                ),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Doorplate (智慧门牌) public API",
+        "version": "1.0.0",
+        "description": DESCRIPTION,
+        "license": {"name": "MIT", "identifier": "MIT"},
+    },
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS, "parameters": PARAMETERS, "responses": RESPONSES},
+}
