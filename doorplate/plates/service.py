@@ -108,7 +108,8 @@ def scan(raw_token: str) -> Scanned:
     token = tokens.normalise(raw_token)
     if token is None:
         raise PlateNotFound(raw_token)
-    row = db.session.execute(_SCAN, {"token": token}).first()
+    # On the session's connection: a Core query needs none of the ORM's per-statement work.
+    row = db.session.connection().execute(_SCAN, {"token": token}).first()
     if row is None:
         raise PlateNotFound(raw_token)
     if row.status is not PlateStatus.ACTIVE:

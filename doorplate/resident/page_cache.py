@@ -64,19 +64,25 @@ def render_with_placeholders(render: Callable[..., str], **context: object) -> S
     return Skeleton.cut(html)
 
 
-def skeleton(key: tuple[object, ...], build: Callable[[], Skeleton]) -> Skeleton:
-    """The cached skeleton for ``key``, built (and kept, unless the cache is off) on a miss."""
-    seconds = current_app.config["RESIDENT_PAGE_CACHE_SECONDS"]
+def _entries() -> dict[tuple[object, ...], _Entry]:
     entries: dict[tuple[object, ...], _Entry] = current_app.extensions.setdefault(
         "doorplate.page_cache", {}
     )
-    now = time.monotonic()
-    entry = entries.get(key)
-    if entry is not None and entry.expires > now:
-        return entry.skeleton
-    built = build()
+    return entries
+
+
+def cached(key: tuple[object, ...]) -> Skeleton | None:
+    """The skeleton kept for ``key`` if it is still fresh."""
+    entry = _entries().get(key)
+    return entry.skeleton if entry is not None and entry.expires > time.monotonic() else None
+
+
+def keep(key: tuple[object, ...], skeleton: Skeleton) -> Skeleton:
+    """Keep ``skeleton`` for ``RESIDENT_PAGE_CACHE_SECONDS`` (0: not at all); return it."""
+    seconds = current_app.config["RESIDENT_PAGE_CACHE_SECONDS"]
     if seconds > 0:
+        entries = _entries()
         if len(entries) >= MAX_ENTRIES:
             entries.clear()
-        entries[key] = _Entry(now + seconds, built)
-    return built
+        entries[key] = _Entry(time.monotonic() + seconds, skeleton)
+    return skeleton

@@ -77,26 +77,35 @@ def plate(token: str) -> ResponseReturnValue:
     mark it installed, which is how plates get checked off door by door. The visit is recorded
     once the page has rendered, so only a 200 counts; staff checking plates are not visitors.
 
-    This is the page a county-wide notice sends hundreds of scans a second to: one query reads
-    the plate (without taking SQLite's write lock), the village's page comes from
-    :mod:`~doorplate.resident.page_cache`, and one short transaction records the visit.
+    This is the page a county-wide notice sends hundreds of scans a second to. Usually it is one
+    short transaction: read the plate, fill the village's cached page
+    (:mod:`~doorplate.resident.page_cache`) with the household's values, record the visit. When
+    the page has to be rendered, the plate's transaction ends first and the rendering reads in a
+    transaction of its own: on SQLite the first one holds the write lock.
     """
-    with reading():
-        try:
-            scanned = plates.scan(token)
-        except plates.PlateRevoked:
-            return render_template("resident/plate_gone.html", lang_next="/"), 410
-        except plates.PlateNotFound:
-            return render_template("resident/plate_unknown.html", lang_next="/"), 404
-        load_current_staff()
-        if g.staff is None:
-            page = _plate_page(scanned)
-            headers = {}
-        else:
-            page, may_install = _staff_plate_page(scanned, g.staff)
-            # The install form posts to the console, and over HTTPS Flask-WTF refuses a post
-            # without a same-site Referer; "same-origin" still sends nothing to any other site.
-            headers = {"Referrer-Policy": "same-origin"} if may_install else {}
+    try:
+        scanned = plates.scan(token)
+    except plates.PlateRevoked:
+        return render_template("resident/plate_gone.html", lang_next="/"), 410
+    except plates.PlateNotFound:
+        return render_template("resident/plate_unknown.html", lang_next="/"), 404
+    load_current_staff()
+    key = (scanned.village_id, chosen_lang(), large_text())
+    skeleton = page_cache.cached(key) if g.staff is None else None
+    headers: dict[str, str] = {}
+    if skeleton is not None:
+        page = _fill(skeleton, scanned)
+    else:
+        db.session.commit()  # nothing written yet: this only ends the plate's transaction
+        with reading():
+            if g.staff is None:
+                page = _fill(page_cache.keep(key, _village_skeleton(scanned)), scanned)
+            else:
+                page, may_install = _staff_plate_page(scanned, g.staff)
+                # The install form posts to the console, and over HTTPS Flask-WTF refuses a post
+                # without a same-site Referer; "same-origin" still sends nothing to other sites.
+                if may_install:
+                    headers["Referrer-Policy"] = "same-origin"
     visits.record(
         scanned,
         method=request.method,
@@ -108,19 +117,16 @@ def plate(token: str) -> ResponseReturnValue:
     return page, 200, headers
 
 
-def _plate_page(scanned: plates.Scanned) -> str:
-    """The village's plate page from the cache, filled in with this household's values."""
-
-    def build() -> page_cache.Skeleton:
-        village = registry.village_by_id(scanned.village_id)
-        return page_cache.render_with_placeholders(
-            _render_plate_page, village=village, may_install=False, plate=None
-        )
-
-    key = (scanned.village_id, chosen_lang(), large_text())
-    return page_cache.skeleton(key, build).fill(
-        address=scanned.address, token=scanned.token, nonce=csp_nonce()
+def _village_skeleton(scanned: plates.Scanned) -> page_cache.Skeleton:
+    """The village's plate page, rendered with placeholders for the household's values."""
+    village = registry.village_by_id(scanned.village_id)
+    return page_cache.render_with_placeholders(
+        _render_plate_page, village=village, may_install=False, plate=None
     )
+
+
+def _fill(skeleton: page_cache.Skeleton, scanned: plates.Scanned) -> str:
+    return skeleton.fill(address=scanned.address, token=scanned.token, nonce=csp_nonce())
 
 
 def _staff_plate_page(scanned: plates.Scanned, staff: StaffUser) -> tuple[str, bool]:

@@ -36,7 +36,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Insert, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorplate.db import UTCDateTime, db, utcnow
@@ -123,7 +123,7 @@ def record(
     else:
         counted = _claim(key, plate.plate_id, now)
     if counted:
-        db.session.execute(
+        _connection().execute(
             _INSERT_VISIT,
             {
                 "plate_id": plate.plate_id,
@@ -179,7 +179,7 @@ def purge(now: datetime | None = None) -> None:
 def _claim(key: str, plate_id: int, now: datetime) -> bool:
     """Take (or retake) the visitor's 30-minute window on the plate; True if this opening counts."""
     params = {"visitor_key": key, "plate_id": plate_id, "counted_at": now, "cutoff": now - WINDOW}
-    return db.session.execute(_claim_statement(_dialect()), params).first() is not None
+    return _connection().execute(_claim_statement(_dialect()), params).first() is not None
 
 
 def _claim_across_midnight(yesterday_key: str, key: str, plate_id: int, now: datetime) -> bool:
@@ -189,7 +189,7 @@ def _claim_across_midnight(yesterday_key: str, key: str, plate_id: int, now: dat
     claimed; a count moves both rows, so a late request still using yesterday's key sees it.
     """
     params = {"visitor_key": yesterday_key, "plate_id": plate_id, "counted_at": _EPOCH}
-    last: datetime = db.session.execute(_lock_statement(_dialect()), params).scalar_one()
+    last: datetime = _connection().execute(_lock_statement(_dialect()), params).scalar_one()
     if last > now - WINDOW or not _claim(key, plate_id, now):
         return False
     db.session.execute(
@@ -226,6 +226,12 @@ def _lock_statement(dialect: str) -> Insert:
         index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id],
         set_={"counted_at": _WINDOW.c.counted_at},
     ).returning(_WINDOW.c.counted_at)
+
+
+def _connection() -> Connection:
+    """The session's connection, in the session's transaction: these Core statements need
+    none of the ORM's per-statement work, and a scan runs them on every request."""
+    return db.session.connection()
 
 
 def _dialect() -> str:
