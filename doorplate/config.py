@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # How long a worker reuses a village's rendered plate page: a new post reaches plate pages at
     # most this late (see doorplate/resident/page_cache.py); 0 renders every scan afresh.
     "RESIDENT_PAGE_CACHE_SECONDS": 30,
+    # How often a worker records the visits its plate pages queued (doorplate/visits/queue.py);
+    # 0 records each in its own request.
+    "VISIT_FLUSH_SECONDS": 1.0,
     # Post attachments (JPEG, PNG, PDF): each file's size, files per post, and an image's pixels
     # (a 40-megapixel photo takes 160 MB to re-encode; more is refused as a decompression bomb)
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,

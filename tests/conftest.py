@@ -49,6 +49,8 @@ def _test_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         # Pages show what a test just published; tests/resident/test_page_cache.py turns it on.
         "RESIDENT_PAGE_CACHE_SECONDS": 0,
+        # Visits recorded in the request, so a test sees them at once; test_queue.py queues them.
+        "VISIT_FLUSH_SECONDS": 0,
     }
 
 

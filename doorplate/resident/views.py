@@ -30,7 +30,7 @@ from doorplate.security import csp_nonce
 from doorplate.staff.access import load_current_staff
 from doorplate.staff.models import StaffUser
 from doorplate.staff.service import scope_of
-from doorplate.visits import service as visits
+from doorplate.visits import queue as visit_queue
 
 bp = Blueprint("resident", __name__)
 
@@ -77,36 +77,31 @@ def plate(token: str) -> ResponseReturnValue:
     mark it installed, which is how plates get checked off door by door. The visit is recorded
     once the page has rendered, so only a 200 counts; staff checking plates are not visitors.
 
-    This is the page a county-wide notice sends hundreds of scans a second to. Usually it is one
-    short transaction: read the plate, fill the village's cached page
-    (:mod:`~doorplate.resident.page_cache`) with the household's values, record the visit. When
-    the page has to be rendered, the plate's transaction ends first and the rendering reads in a
-    transaction of its own: on SQLite the first one holds the write lock.
+    This is the page a county-wide notice sends hundreds of scans a second to: one query reads
+    the plate (without taking SQLite's write lock), the village's page comes from
+    :mod:`~doorplate.resident.page_cache` filled with the household's values, and the visit is
+    queued for :mod:`~doorplate.visits.queue` to record within a second.
     """
-    try:
-        scanned = plates.scan(token)
-    except plates.PlateRevoked:
-        return render_template("resident/plate_gone.html", lang_next="/"), 410
-    except plates.PlateNotFound:
-        return render_template("resident/plate_unknown.html", lang_next="/"), 404
-    load_current_staff()
-    key = (scanned.village_id, chosen_lang(), large_text())
-    skeleton = page_cache.cached(key) if g.staff is None else None
-    headers: dict[str, str] = {}
-    if skeleton is not None:
-        page = _fill(skeleton, scanned)
-    else:
-        db.session.commit()  # nothing written yet: this only ends the plate's transaction
-        with reading():
-            if g.staff is None:
-                page = _fill(page_cache.keep(key, _village_skeleton(scanned)), scanned)
-            else:
-                page, may_install = _staff_plate_page(scanned, g.staff)
-                # The install form posts to the console, and over HTTPS Flask-WTF refuses a post
-                # without a same-site Referer; "same-origin" still sends nothing to other sites.
-                if may_install:
-                    headers["Referrer-Policy"] = "same-origin"
-    visits.record(
+    with reading():
+        try:
+            scanned = plates.scan(token)
+        except plates.PlateRevoked:
+            return render_template("resident/plate_gone.html", lang_next="/"), 410
+        except plates.PlateNotFound:
+            return render_template("resident/plate_unknown.html", lang_next="/"), 404
+        load_current_staff()
+        headers: dict[str, str] = {}
+        if g.staff is None:
+            key = (scanned.village_id, chosen_lang(), large_text())
+            skeleton = page_cache.cached(key) or page_cache.keep(key, _village_skeleton(scanned))
+            page = _fill(skeleton, scanned)
+        else:
+            page, may_install = _staff_plate_page(scanned, g.staff)
+            # The install form posts to the console, and over HTTPS Flask-WTF refuses a post
+            # without a same-site Referer; "same-origin" still sends nothing to other sites.
+            if may_install:
+                headers["Referrer-Policy"] = "same-origin"
+    visit_queue.record_scan(
         scanned,
         method=request.method,
         staff=g.staff is not None,

@@ -1,0 +1,134 @@
+"""Recording plate scans' visits just after the response, in batches.
+
+A scan answers from memory (the village's cached page) and queues its visit here; a thread in
+each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one transaction, through
+the same :func:`doorplate.visits.service.record` a synchronous scan uses, at each visit's own
+time. The 30-minute rule, the midnight handover and exactness under concurrency are therefore
+the service's, unchanged: what changes is that a visit reaches the database up to a second later,
+and that one transaction (one SQLite write lock, one commit) carries many visits instead of one.
+
+What a visit needs for its visitor key (address and user agent) stays in this process's memory
+until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
+the queue before the process exits; a worker killed outright (SIGKILL, a power cut) loses at
+most its last second of visits. While the database is unreachable a batch is kept and retried,
+up to :data:`MAX_PENDING` visits, after which the oldest are dropped with an error in the log.
+
+``VISIT_FLUSH_SECONDS = 0`` records each visit in the scan's own request instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, current_app
+
+from doorplate.db import db, utcnow
+from doorplate.visits import service
+
+logger = logging.getLogger(__name__)
+
+MAX_PENDING = 100_000  # a minute and more of a county-wide notice's scans on one worker
+
+
+@dataclass(frozen=True)
+class _Opened:
+    plate_id: int
+    household_id: int
+    village_id: int
+
+
+@dataclass(frozen=True)
+class _Pending:
+    opened: _Opened
+    remote_addr: str | None
+    user_agent: str
+    at: datetime
+
+
+class VisitQueue:
+    """One process's queue of visits still to record, and the thread that records them."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._lock = threading.Lock()  # guards _pending and _writer_pid
+        self._flushing = threading.Lock()  # one batch at a time (the thread, or atexit)
+        self._pending: list[_Pending] = []
+        self._writer_pid: int | None = None
+
+    def add(self, pending: _Pending) -> None:
+        with self._lock:
+            if len(self._pending) >= MAX_PENDING:
+                del self._pending[0]
+                logger.error("Visit queue full: the oldest queued visit was dropped.")
+            self._pending.append(pending)
+            if self._writer_pid != os.getpid():  # first visit in this (forked) process
+                self._writer_pid = os.getpid()
+                threading.Thread(target=self._run, name="doorplate-visits", daemon=True).start()
+                atexit.register(self.flush)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> int:
+        """Record every queued visit in one transaction; return how many were queued."""
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return 0
+            with self._app.app_context():
+                try:
+                    for visit in batch:
+                        service.record(
+                            visit.opened,
+                            method="GET",
+                            remote_addr=visit.remote_addr,
+                            user_agent=visit.user_agent,
+                            now=visit.at,
+                        )
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    logger.exception(
+                        "Could not record %d visits; they will be retried.", len(batch)
+                    )
+                    with self._lock:
+                        self._pending[:0] = batch[: MAX_PENDING - len(self._pending)]
+                    return 0
+            return len(batch)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._app.config["VISIT_FLUSH_SECONDS"])
+            self.flush()
+
+
+def queue() -> VisitQueue:
+    """This app's queue (one per app and process)."""
+    found: VisitQueue | None = current_app.extensions.get("doorplate.visit_queue")
+    if found is None:
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        found = app.extensions.setdefault("doorplate.visit_queue", VisitQueue(app))
+    return found
+
+
+def record_scan(
+    opened: service.Opened, *, method: str, remote_addr: str | None, user_agent: str, staff: bool
+) -> None:
+    """Record the visit of a plate page that answered 200: queued, or at once when
+    ``VISIT_FLUSH_SECONDS`` is 0 (then in the caller's transaction, which it commits)."""
+    if not service.counts(method, user_agent, staff=staff):
+        return
+    if not current_app.config["VISIT_FLUSH_SECONDS"]:
+        service.record(
+            opened, method=method, remote_addr=remote_addr, user_agent=user_agent, staff=staff
+        )
+        return
+    ids = _Opened(opened.plate_id, opened.household_id, opened.village_id)
+    queue().add(_Pending(ids, remote_addr, user_agent, utcnow()))
