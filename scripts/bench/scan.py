@@ -6,7 +6,9 @@ gunicorn on loopback under the same worker settings and drives it with wrk (Debi
 Every request opens a random demo plate with a User-Agent of its own, so every request is a new
 visitor and records a visit: the worst case, two writes per page. Runs alternate baseline and
 plate page so machine noise hits both; the report gives medians, the ratio of medians and wrk's
-p99, and checks the visits stored against the 2xx responses wrk counted.
+p99, and checks the visits stored against the 2xx responses wrk counted. For scale it also serves
+the naive way to build the page (``hello_app.naive``: render a 5 KB template, insert the visit
+through the ORM, commit).
 
     python scripts/bench/scan.py [--runs 3] [--duration 10] [--connections 32] [--workers 4]
         [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
@@ -166,17 +168,24 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
         "DOORPLATE_SECRET_KEY": "bench-" + "x" * 40,
         "DOORPLATE_INSTANCE_PATH": str(work),
     }
+    here = Path(__file__).parent
+    # The naive app creates its table on import: once here, before its workers race to.
+    subprocess.run([sys.executable, "-c", "import hello_app"], cwd=here, env=env, check=True)
     baseline: list[Run] = []
+    naive: list[Run] = []
     plate: list[Run] = []
     for _ in range(args.runs):
-        with gunicorn("hello_app:app", args.workers, env, Path(__file__).parent) as url:
+        with gunicorn("hello_app:app", args.workers, env, here) as url:
             baseline.append(wrk(url, root_path, script, args.duration, args.connections))
+        with gunicorn("hello_app:naive", args.workers, env, here) as url:
+            naive.append(wrk(url, plate_paths, script, args.duration, args.connections))
         with gunicorn("wsgi:app", args.workers, env, ROOT) as url:
             plate.append(wrk(url, plate_paths, script, args.duration, args.connections))
     hello_rate = statistics.median(run.requests_per_second for run in baseline)
+    naive_rate = statistics.median(run.requests_per_second for run in naive)
     plate_rate = statistics.median(run.requests_per_second for run in plate)
     print(f"\n{label}: {len(paths)} plates, {args.runs} runs of {args.duration} s each")
-    for name, runs in (("hello-world", baseline), ("plate page", plate)):
+    for name, runs in (("hello-world", baseline), ("naive page", naive), ("plate page", plate)):
         rates = ", ".join(f"{run.requests_per_second:.0f}" for run in runs)
         p99s = ", ".join(f"{run.p99_ms:.1f}" for run in runs)
         errors = sum(run.errors for run in runs)
@@ -184,7 +193,10 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
             f"  {name:<12} median {statistics.median(r.requests_per_second for r in runs):7.0f}"
             f" req/s (runs {rates}); p99 ms {p99s}; errors {errors}"
         )
-    print(f"  ratio plate / hello-world: {plate_rate / hello_rate:.2f}x")
+    print(
+        f"  ratio to hello-world: plate page {plate_rate / hello_rate:.2f}x,"
+        f" naive page {naive_rate / hello_rate:.2f}x"
+    )
     counted = sum(run.responses - run.errors for run in plate)
     stored = visits_stored(database_url)
     # A response wrk was still reading when its time ran out is stored but not counted by wrk.
