@@ -1,11 +1,11 @@
 """Recording plate scans' visits just after the response, in batches.
 
 A scan answers from memory (the village's cached page) and queues its visit here; a thread in
-each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one transaction, through
-the same :func:`doorplate.visits.service.record` a synchronous scan uses, at each visit's own
-time. The 30-minute rule, the midnight handover and exactness under concurrency are therefore
-the service's, unchanged: what changes is that a visit reaches the database up to a second later,
-and that one transaction (one SQLite write lock, one commit) carries many visits instead of one.
+each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one transaction with
+:func:`doorplate.visits.service.record_many`, at each visit's own time and by the same rule a
+synchronous scan follows. What changes is that a visit reaches the database up to a second
+later, and that one transaction of four statements (one SQLite write lock, one commit) carries
+many visits instead of one.
 
 What a visit needs for its visitor key (address and user agent) stays in this process's memory
 until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
@@ -24,7 +24,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import Flask, current_app
 
@@ -43,14 +42,6 @@ class _Opened:
     village_id: int
 
 
-@dataclass(frozen=True)
-class _Pending:
-    opened: _Opened
-    remote_addr: str | None
-    user_agent: str
-    at: datetime
-
-
 class VisitQueue:
     """One process's queue of visits still to record, and the thread that records them."""
 
@@ -58,15 +49,15 @@ class VisitQueue:
         self._app = app
         self._lock = threading.Lock()  # guards _pending and _writer_pid
         self._flushing = threading.Lock()  # one batch at a time (the thread, or atexit)
-        self._pending: list[_Pending] = []
+        self._pending: list[service.Scan] = []
         self._writer_pid: int | None = None
 
-    def add(self, pending: _Pending) -> None:
+    def add(self, scan: service.Scan) -> None:
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 del self._pending[0]
                 logger.error("Visit queue full: the oldest queued visit was dropped.")
-            self._pending.append(pending)
+            self._pending.append(scan)
             if self._writer_pid != os.getpid():  # first visit in this (forked) process
                 self._writer_pid = os.getpid()
                 threading.Thread(target=self._run, name="doorplate-visits", daemon=True).start()
@@ -84,14 +75,7 @@ class VisitQueue:
                 return 0
             with self._app.app_context():
                 try:
-                    for visit in batch:
-                        service.record(
-                            visit.opened,
-                            method="GET",
-                            remote_addr=visit.remote_addr,
-                            user_agent=visit.user_agent,
-                            now=visit.at,
-                        )
+                    service.record_many(batch)
                     db.session.commit()
                 except Exception:
                     db.session.rollback()
@@ -131,4 +115,4 @@ def record_scan(
         )
         return
     ids = _Opened(opened.plate_id, opened.household_id, opened.village_id)
-    queue().add(_Pending(ids, remote_addr, user_agent, utcnow()))
+    queue().add(service.Scan(ids, remote_addr, user_agent, utcnow()))

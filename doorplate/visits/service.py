@@ -30,13 +30,14 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorplate.db import UTCDateTime, db, utcnow
@@ -56,6 +57,12 @@ _VISIT = Visit.__table__
 _WINDOW = VisitWindow.__table__
 _SALT = VisitSalt.__table__
 _INSERT_VISIT = insert(_VISIT)
+_MOVE_WINDOW = (
+    update(_WINDOW)
+    .where(_WINDOW.c.visitor_key == bindparam("key"), _WINDOW.c.plate_id == bindparam("plate"))
+    .values(counted_at=bindparam("at", type_=UTCDateTime()))
+)
+_PAIRS_PER_QUERY = 500  # bound parameters per window query, well under every backend's limit
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -133,11 +140,102 @@ def record(
                 "visitor_key": key,
             },
         )
+    _tidy(now)
+    return counted
+
+
+def _tidy(now: datetime) -> None:
+    """:func:`purge` once per process and county day, once the day is KEEP old."""
+    today, into_day = _county_day(now)
     state = _state()
     if into_day >= KEEP and state.tidied_on != today:
         purge(now)
         state.tidied_on = today
-    return counted
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One opening of a plate page, queued to be recorded with others (:func:`record_many`)."""
+
+    plate: Opened
+    remote_addr: str | None
+    user_agent: str
+    at: datetime
+
+
+def record_many(scans: Sequence[Scan]) -> int:
+    """Record a batch of openings in four statements whatever its size; return how many counted.
+
+    The rule is :func:`record`'s, decided for the batch at once: the windows of its (visitor,
+    plate) pairs are created where missing, then locked and read in key order (so two workers'
+    batches queue on shared pairs instead of deadlocking; SQLite's write lock already serialises
+    them), each scan is judged against its pair's last count in time order, and the counted
+    ones move their windows and become visits. A batch reaching into a day's first WINDOW takes
+    :func:`record`'s path one scan at a time, for the handover across midnight.
+    """
+    scans = sorted(
+        (scan for scan in scans if counts("GET", scan.user_agent)), key=lambda scan: scan.at
+    )
+    if not scans:
+        return 0
+    if any(_county_day(scan.at)[1] < WINDOW for scan in scans):
+        return sum(
+            record(scan.plate, method="GET", remote_addr=scan.remote_addr,
+                   user_agent=scan.user_agent, now=scan.at)
+            for scan in scans
+        )  # fmt: skip
+    salts: dict[date, bytes] = {}
+    keyed = []
+    for scan in scans:
+        day = _county_day(scan.at)[0]
+        if day not in salts:
+            salts[day] = salt_for(day)
+        keyed.append((visitor_key(salts[day], scan.remote_addr, scan.user_agent), scan))
+    pairs = sorted({(key, scan.plate.plate_id) for key, scan in keyed})
+    connection = _connection()
+    connection.execute(
+        _create_windows_statement(_dialect()),
+        [
+            {"visitor_key": key, "plate_id": plate_id, "counted_at": _EPOCH}
+            for key, plate_id in pairs
+        ],
+    )
+    last: dict[tuple[str, int], datetime] = {}
+    for start in range(0, len(pairs), _PAIRS_PER_QUERY):
+        chunk = pairs[start : start + _PAIRS_PER_QUERY]
+        rows = connection.execute(
+            select(_WINDOW.c.visitor_key, _WINDOW.c.plate_id, _WINDOW.c.counted_at)
+            .where(tuple_(_WINDOW.c.visitor_key, _WINDOW.c.plate_id).in_(chunk))
+            .order_by(_WINDOW.c.visitor_key, _WINDOW.c.plate_id)
+            .with_for_update()
+        )
+        last.update({(row.visitor_key, row.plate_id): row.counted_at for row in rows})
+    visits = []
+    for key, scan in keyed:
+        pair = (key, scan.plate.plate_id)
+        if scan.at - last[pair] >= WINDOW:
+            last[pair] = scan.at
+            visits.append(
+                {
+                    "plate_id": scan.plate.plate_id,
+                    "household_id": scan.plate.household_id,
+                    "village_id": scan.plate.village_id,
+                    "occurred_at": scan.at,
+                    "visitor_key": key,
+                }
+            )
+    if visits:
+        counted = {(visit["visitor_key"], visit["plate_id"]) for visit in visits}
+        connection.execute(
+            _MOVE_WINDOW,
+            [
+                {"key": key, "plate": plate_id, "at": last[key, plate_id]}
+                for key, plate_id in counted
+            ],
+        )
+        connection.execute(_INSERT_VISIT, visits)
+    _tidy(scans[-1].at)
+    return len(visits)
 
 
 def salt_for(day: date, *, cache: bool = True) -> bytes:
@@ -207,6 +305,13 @@ def _salt_statement(dialect: str) -> Insert:
     return stmt.on_conflict_do_update(
         index_elements=[_SALT.c.day], set_={"salt": _SALT.c.salt}
     ).returning(_SALT.c.salt)
+
+
+@functools.cache
+def _create_windows_statement(dialect: str) -> Insert:
+    """Create missing windows as "never counted"; existing ones are left alone."""
+    stmt = _DIALECT_INSERT[dialect](_WINDOW)
+    return stmt.on_conflict_do_nothing(index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id])
 
 
 @functools.cache

@@ -10,15 +10,18 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import insert
 
+from doorplate.db import db
 from doorplate.visits import queue as visit_queue
 from doorplate.visits import service
+from doorplate.visits.models import Visit
 
-from .conftest import PHONE, Clock, Plates, open_plate, visits
+from .conftest import COUNTY, PHONE, Clock, Plates, open_plate, visits
 
 
 @pytest.fixture
@@ -85,19 +88,13 @@ def test_a_failed_batch_is_kept_and_recorded_by_the_next_flush(
     client = queued.test_client()
     open_plate(client, plates.tokens[0])
     open_plate(client, plates.tokens[1])
-    record = service.record
-    calls = []
-
-    def fail_second(*args: object, **kwargs: object) -> bool:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("database went away")
-        return record(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(service, "record", fail_second)
+    # The last of the batch's statements fails, after the windows were moved: the whole batch
+    # must roll back, or the retry would find its own windows and count nothing.
+    broken = insert(Visit.__table__).values(no_such_column=1)
+    monkeypatch.setattr(service, "_INSERT_VISIT", broken)
     assert _queue(queued).flush() == 0
-    assert visits() == []  # all or nothing: the first visit of the batch was rolled back too
-    assert len(_queue(queued)) == 2
+    assert visits() == [] and len(_queue(queued)) == 2
+    monkeypatch.undo()
     assert _queue(queued).flush() == 2
     assert len(visits()) == 2
 
@@ -154,3 +151,48 @@ def test_a_process_writes_its_queue_before_it_exits(database_url: str, plates: P
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     assert len(visits()) == 3
+
+
+def _scan(plates: Plates, at: datetime, ip: str = "203.0.113.5") -> service.Scan:
+    opened = visit_queue._Opened(plates.ids[0], plates.household_ids[0], plates.village_id)
+    return service.Scan(opened, ip, PHONE, at)
+
+
+def test_a_batch_judges_each_scan_against_the_stored_window(app: Flask, plates: Plates) -> None:
+    noon = datetime(2026, 11, 27, 12, 0, tzinfo=COUNTY).astimezone(UTC)
+    assert service.record(
+        _scan(plates, noon).plate, method="GET", remote_addr="203.0.113.5", user_agent=PHONE,
+        now=noon,
+    )  # fmt: skip
+    db.session.commit()
+    batch = [
+        _scan(plates, noon + timedelta(minutes=30)),  # 30 minutes on: counts
+        _scan(plates, noon + timedelta(minutes=29, seconds=59)),  # queued out of order: not
+        _scan(plates, noon + timedelta(minutes=45)),  # within 30 minutes of the one counted
+        _scan(plates, noon + timedelta(minutes=45), ip="198.51.100.1"),  # another visitor
+    ]
+    assert service.record_many(batch) == 2
+    db.session.commit()
+    recorded = visits()
+    assert [v.occurred_at - noon for v in recorded] == [
+        timedelta(0),
+        timedelta(minutes=30),
+        timedelta(minutes=45),
+    ]
+
+
+def test_a_batch_just_after_midnight_takes_the_handover_path(app: Flask, plates: Plates) -> None:
+    late = datetime(2026, 11, 27, 23, 50, tzinfo=COUNTY).astimezone(UTC)
+    service.record(
+        _scan(plates, late).plate, method="GET", remote_addr="203.0.113.5", user_agent=PHONE,
+        now=late,
+    )  # fmt: skip
+    db.session.commit()
+    # A new day's key, but 15 minutes after the last count: not a new visit; 35 minutes is.
+    batch = [
+        _scan(plates, late + timedelta(minutes=15)),
+        _scan(plates, late + timedelta(minutes=35)),
+    ]
+    assert service.record_many(batch) == 1
+    db.session.commit()
+    assert len(visits()) == 2
