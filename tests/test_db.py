@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from doorplate.db import db, reading
+from doorplate.db import db, first_row, reading
 from doorplate.places.models import Town
 
 
@@ -60,3 +61,21 @@ def test_reading_inside_an_open_transaction_joins_it(sqlite_path: Path, make_tow
     assert db.session().in_transaction()  # left to whoever opened it
     assert not _other_writer_can_write(sqlite_path)
     db.session.rollback()
+
+
+def test_first_row_reads_outside_a_transaction_and_leaves_the_pool_as_it_was(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    with app.app_context():  # one pooled connection: the reads and the writes below share it
+        db.session.add(Town(code="330327100", name="灵溪镇"))
+        db.session.commit()
+        statement = select(Town.code, Town.name).where(Town.code == bindparam("code"))
+        assert first_row(statement, {"code": "330327100"}) == ("330327100", "灵溪镇")
+        assert first_row(statement, {"code": "330327101"}) is None
+        # It went back to the pool transactional: a rolled-back write leaves no trace.
+        db.session.add(Town(code="330327199", name="回滚镇"))
+        db.session.flush()
+        db.session.rollback()
+        assert db.session.scalars(select(Town.code)).all() == ["330327100"]
+        db.session.commit()

