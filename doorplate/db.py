@@ -110,7 +110,8 @@ def reading() -> Iterator[None]:
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         yield
-        session.commit()
+        if session.in_transaction():  # nothing to end when the block read nothing through it
+            session.commit()
     except BaseException:
         session.rollback()
         raise

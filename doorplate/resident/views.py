@@ -108,7 +108,8 @@ def plate(token: str) -> ResponseReturnValue:
         remote_addr=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
     )
-    db.session.commit()
+    if db.session().in_transaction():  # the visit was recorded in the request
+        db.session.commit()
     return page, 200, headers
 
 
