@@ -76,14 +76,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, workers: int, env: dict[str, str], chdir: Path) -> Iterator[str]:
+def gunicorn(
+    app: str, workers: int, env: dict[str, str], chdir: Path, worker_class: str = "sync"
+) -> Iterator[str]:
     """``app`` served on a free loopback port until the block ends."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers),
-        "--worker-class", "sync",
+        "--worker-class", worker_class,
         "--backlog", "2048",
         "--chdir", str(chdir),
         "--log-level", "warning",
@@ -175,11 +177,11 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
     naive: list[Run] = []
     plate: list[Run] = []
     for _ in range(args.runs):
-        with gunicorn("hello_app:app", args.workers, env, here) as url:
+        with gunicorn("hello_app:app", args.workers, env, here, args.worker_class) as url:
             baseline.append(wrk(url, root_path, script, args.duration, args.connections))
-        with gunicorn("hello_app:naive", args.workers, env, here) as url:
+        with gunicorn("hello_app:naive", args.workers, env, here, args.worker_class) as url:
             naive.append(wrk(url, plate_paths, script, args.duration, args.connections))
-        with gunicorn("wsgi:app", args.workers, env, ROOT) as url:
+        with gunicorn("wsgi:app", args.workers, env, ROOT, args.worker_class) as url:
             plate.append(wrk(url, plate_paths, script, args.duration, args.connections))
     hello_rate = statistics.median(run.requests_per_second for run in baseline)
     naive_rate = statistics.median(run.requests_per_second for run in naive)
@@ -208,14 +210,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--postgres", metavar="URL", help="server URL, e.g. .../postgres")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     print(f"Machine: {machine()}")
     print(
-        f"gunicorn {args.workers} sync workers; wrk 2 threads, {args.connections} connections,"
+        f"gunicorn {args.workers} {args.worker_class} workers; wrk 2 threads,"
+        f" {args.connections} connections,"
         " one new visitor per request"
     )
     with tempfile.TemporaryDirectory() as tmp:
