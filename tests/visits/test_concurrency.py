@@ -24,6 +24,7 @@ from doorplate.db import db, utcnow
 from doorplate.plates.service import Scanned
 from doorplate.visits import service
 from doorplate.visits.models import Visit, VisitSalt, VisitWindow
+from doorplate.visits.queue import queue
 
 from .conftest import Plates, open_plate, visits
 
@@ -157,3 +158,29 @@ def test_workers_creating_a_day_salt_at_once_all_get_the_same_one(
     stored = db.session.scalars(select(VisitSalt.salt).where(VisitSalt.day == day)).all()
     db.session.commit()
     assert len(salts) == 1 and stored == list(salts)
+
+
+@pytest.mark.parametrize(
+    ("requests", "expected"),
+    [(_same_visitor, 1), (_many_visitors, THREADS), (_mixed, 16)],
+    ids=["same-visitor", "different-visitors", "mixed"],
+)
+def test_simultaneous_queued_opens_count_exactly(
+    make_app: Callable[..., Flask],
+    plates: Plates,
+    requests: Callable[[Plates], list[tuple[str, str]]],
+    expected: int,
+) -> None:
+    """Production's path: the scans queue their visits at once, the worker records the batch."""
+    app = make_app(
+        VISIT_FLUSH_SECONDS=3600,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS, "max_overflow": 0},
+    )
+    scans = requests(plates)
+    _burst(app, scans)
+    with app.app_context():
+        assert len(queue()) == len(scans)  # every scan queued, none lost between threads
+        queue().flush()
+    recorded = visits()
+    assert len(recorded) == expected
+    assert set(Counter((v.visitor_key, v.plate_id) for v in recorded).values()) == {1}
