@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -67,7 +68,19 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that has no
+    session cookie: every plate scan is such a request, and the signer cost more than the scan's
+    own database query."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     app.after_request(_set_headers)
     app.add_template_global(csp_nonce)
