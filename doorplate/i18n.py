@@ -5,8 +5,12 @@ Chinese (``zh_Hans_CN``, the folder name flask-babel looks for) is the default; 
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 LANG_COOKIE = "lang"
@@ -25,11 +29,22 @@ def chosen_lang() -> str:
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LOCALES:
         return cookie
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    best = _best_match(request.headers.get("Accept-Language", ""))
     if best:
-        return best.split("-")[0]
+        return best
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     return next(code for code, locale in LOCALES.items() if locale == default)
+
+
+@functools.lru_cache(maxsize=512)
+def _best_match(accept_language: str) -> str | None:
+    """The short code a browser's Accept-Language prefers, if any of ours.
+
+    Phones send a handful of distinct headers (``zh-CN,zh;q=0.9``, ...), and parsing one costs
+    more than a plate scan's database query: each is parsed once per process.
+    """
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(["zh", "zh-CN", "en"])
+    return best.split("-")[0] if best else None
 
 
 def select_locale() -> str | None:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_babel import get_locale
 
 from doorplate.config import DEFAULTS
+from doorplate.i18n import _best_match
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "doorplate" / "translations"
@@ -103,3 +104,21 @@ def test_chinese_is_the_default_language(make_app: Callable[..., Flask]) -> None
     english = client.get("/?lang=en").get_data(as_text=True)
     assert 'lang="en"' in english
     assert "Digital Doorplate" in english and "智慧门牌" not in english
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("zh-CN,zh;q=0.9", "zh"),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+        ("zh-TW,zh;q=0.9,en;q=0.5", "zh"),
+        ("fr-FR,fr;q=0.9", None),
+        ("", None),
+        ("en;q=0.1,zh;q=0.2", "zh"),
+    ],
+)
+def test_accept_language_is_parsed_once_per_distinct_header(header: str, lang: str | None) -> None:
+    _best_match.cache_clear()
+    assert _best_match(header) == lang
+    assert _best_match(header) == lang
+    assert _best_match.cache_info().hits == 1
