@@ -8,7 +8,7 @@ import pytest
 
 from doorplate.db import db
 from doorplate.publications import service
-from doorplate.publications.models import Category, Post, Table
+from doorplate.publications.models import Category, Post, PostStatus, Table
 
 from .conftest import County, draft
 
@@ -36,6 +36,7 @@ def test_a_table_alone_may_be_submitted(county: County) -> None:
     table = Table(header=("项目",), rows=(("修路",),))
     post = draft(county.editor_a, village=county.a, body="", table=table)
     service.submit(county.editor_a, post)
+    assert post.status is PostStatus.SUBMITTED
 
 
 @pytest.mark.parametrize(
