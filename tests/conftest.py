@@ -201,6 +201,14 @@ def login(client: FlaskClient) -> Callable[..., Any]:
     return do_login
 
 
+def signed_in_client(app: Flask, username: str, password: str = PASSWORD) -> FlaskClient:
+    """A new client of ``app`` signed in as ``username`` through the real login form."""
+    client = app.test_client()
+    response = client.post("/staff/login", data={"username": username, "password": password})
+    assert response.status_code == 302, "sign-in failed"
+    return client
+
+
 def csrf_token_from(html: str) -> str:
     """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(

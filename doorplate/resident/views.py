@@ -21,7 +21,6 @@ from doorplate.i18n import chosen_lang
 from doorplate.places import registry
 from doorplate.places.models import Village
 from doorplate.plates import service as plates
-from doorplate.plates.models import Plate
 from doorplate.publications import service as publications
 from doorplate.publications.models import CATEGORY_LABELS, Category
 from doorplate.resident import content, page_cache
@@ -127,17 +126,15 @@ def _fill(skeleton: page_cache.Skeleton, scanned: plates.Scanned) -> str:
 
 def _staff_plate_page(scanned: plates.Scanned, staff: StaffUser) -> tuple[str, bool]:
     """The page as staff see it, rendered afresh: their village's plates offer installation."""
-    village = registry.village_by_id(scanned.village_id)
-    may_install = scope_of(staff).covers(village)
-    found = db.session.get(Plate, scanned.plate_id) if may_install else None
+    found = plates.plate_in_scope(scope_of(staff), scanned.plate_id)
     page = _render_plate_page(
         address=scanned.address,
         token=scanned.token,
-        village=village,
-        may_install=may_install,
+        village=registry.village_by_id(scanned.village_id),
+        may_install=found is not None,
         plate=found,
     )
-    return page, may_install
+    return page, found is not None
 
 
 def _render_plate_page(*, address: str, token: str, village: Village, **context: Any) -> str:

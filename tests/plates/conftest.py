@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import PASSWORD
+from conftest import signed_in_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -98,11 +98,6 @@ def staff(
         }
         role, scope = scopes[who]
         user = make_staff(role, username=f"{who}-p", **scope)
-        client = app.test_client()
-        response = client.post(
-            "/staff/login", data={"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302
-        return client
+        return signed_in_client(app, user.username)
 
     return sign_in

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, csrf_token_from
+from conftest import PASSWORD, csrf_token_from, signed_in_client
 from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -30,12 +30,7 @@ FILE_CSP = "default-src 'none'; sandbox"
 @pytest.fixture
 def as_user(app: Flask) -> Callable[[StaffUser], FlaskClient]:
     def sign_in(user: StaffUser) -> FlaskClient:
-        client = app.test_client()
-        response = client.post(
-            "/staff/login", data={"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302
-        return client
+        return signed_in_client(app, user.username)
 
     return sign_in
 

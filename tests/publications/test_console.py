@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, csrf_token_from
+from conftest import PASSWORD, csrf_token_from, signed_in_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -37,12 +37,7 @@ def sign_in(app: Flask) -> SignIn:
     """A new client signed in as ``user`` through the login form."""
 
     def sign_in(user: StaffUser) -> FlaskClient:
-        client = app.test_client()
-        response = client.post(
-            "/staff/login", data={"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302, "sign-in failed"
-        return client
+        return signed_in_client(app, user.username)
 
     return sign_in
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PASSWORD
+from conftest import signed_in_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -26,10 +26,7 @@ PHONES = [f"1380013{n:04d}" for n in range(12)]
 
 
 def sign_in(app: Flask, user: StaffUser) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/staff/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+    return signed_in_client(app, user.username)
 
 
 def page(response: object) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import openpyxl
 import pytest
-from conftest import PASSWORD
+from conftest import signed_in_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -66,10 +66,7 @@ def harmless(rows: list[list[str]]) -> list[list[str]]:
 
 
 def sign_in(app: Flask, user: StaffUser) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/staff/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+    return signed_in_client(app, user.username)
 
 
 def text_of(response: object) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import PASSWORD
+from conftest import signed_in_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -122,9 +122,6 @@ def signed_in(app: Flask, member: Callable[[str], str]) -> Callable[[str], Flask
     """``signed_in("editor")`` → a new client signed in as that member through the login form."""
 
     def sign_in(who: str) -> FlaskClient:
-        client = app.test_client()
-        response = client.post("/staff/login", data={"username": member(who), "password": PASSWORD})
-        assert response.status_code == 302, "sign-in failed"
-        return client
+        return signed_in_client(app, member(who))
 
     return sign_in
