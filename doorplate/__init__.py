@@ -14,8 +14,9 @@ from typing import Any
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from doorplate import cli, config, console, db, i18n, models, security  # noqa: F401 (models: metadata)
+from doorplate import cli, config, console, db, i18n, models, ratelimit, security  # noqa: F401 (models: metadata)
 from doorplate.api import views as api_views
+from doorplate.bookings import resident_views as booking_views
 from doorplate.publications import attachment_views
 from doorplate.resident import preferences
 from doorplate.resident import views as resident_views
@@ -36,10 +37,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     preferences.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(attachment_views.public)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(booking_views.bp)
     cli.init_app(app)
     return app
 

@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from doorplate import config, demo
+from doorplate.bookings import cli as bookings_cli
 from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
 from doorplate.staff import cli as staff_cli
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
     for command in (
         init_db,
         serve,
+        *bookings_cli.COMMANDS,
         *places_cli.COMMANDS,
         *plates_cli.COMMANDS,
         *staff_cli.COMMANDS,

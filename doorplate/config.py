@@ -45,6 +45,15 @@ DEFAULTS: dict[str, Any] = {
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "ATTACHMENTS_PER_POST": 10,
     "ATTACHMENT_MAX_PIXELS": 40_000_000,
+    # Bookings: how far ahead slots are generated, how long a closed booking keeps its contact
+    # name and phone, and how often one address may try a reference (see doorplate/ratelimit.py)
+    "BOOKING_HORIZON_DAYS": 28,
+    "BOOKING_RETENTION_DAYS": 180,
+    "BOOKING_LOOKUP_LIMIT": "10 per minute; 50 per day",
+    # "module:callable" returning the notifier for booking events; the default only logs
+    "BOOKING_NOTIFIER": "doorplate.bookings.notify:LogNotifier",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

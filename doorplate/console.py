@@ -7,6 +7,8 @@ all. It happens here, once, at import time: nesting in ``create_app`` would nest
 
 from __future__ import annotations
 
+from doorplate.bookings.catalogue_views import console as services_console
+from doorplate.bookings.staff_views import console as bookings_console
 from doorplate.plates.views import console as plates_console
 from doorplate.publications.attachment_views import console as attachments_console
 from doorplate.publications.views import console as posts_console
@@ -15,5 +17,7 @@ from doorplate.staff.views import bp
 bp.register_blueprint(plates_console)
 bp.register_blueprint(posts_console)
 bp.register_blueprint(attachments_console)
+bp.register_blueprint(services_console)
+bp.register_blueprint(bookings_console)
 
 __all__ = ["bp"]

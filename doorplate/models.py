@@ -1,5 +1,14 @@
 """Every feature's models, imported in one place so the metadata is complete for migrations."""
 
+from doorplate.bookings.models import (
+    Booking,
+    BookingStatus,
+    CalendarOverride,
+    OpeningHours,
+    RequestPhoto,
+    Service,
+    Slot,
+)
 from doorplate.places.models import Household, HouseholdStatus, Town, Village
 from doorplate.plates.models import Plate, PlateStatus, RevokeReason
 from doorplate.publications.models import Category, Post, PostScope, PostStatus
@@ -8,16 +17,23 @@ from doorplate.visits.models import Visit, VisitSalt, VisitWindow
 
 __all__ = [
     "AuditEvent",
+    "Booking",
+    "BookingStatus",
+    "CalendarOverride",
     "Category",
     "Household",
+    "OpeningHours",
     "HouseholdStatus",
     "Plate",
     "PlateStatus",
     "Post",
     "PostScope",
     "PostStatus",
+    "RequestPhoto",
     "RevokeReason",
     "Role",
+    "Service",
+    "Slot",
     "StaffUser",
     "Town",
     "Village",

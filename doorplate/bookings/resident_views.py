@@ -1,0 +1,5 @@
+"""Resident pages: services, booking from the plate, requests, "my booking"."""
+
+from flask import Blueprint
+
+bp = Blueprint("bookings", __name__)
