@@ -53,7 +53,6 @@ DEFAULTS: dict[str, Any] = {
     # "module:callable" returning the notifier for booking events; the default only logs
     "BOOKING_NOTIFIER": "doorplate.bookings.notify:LogNotifier",
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

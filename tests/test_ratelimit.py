@@ -1,0 +1,56 @@
+"""Rate limits: counted per client address and bucket, refused with 429 and ``Retry-After``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from doorplate.ratelimit import limited
+
+
+def _app_with_limited_views(make_app: Callable[..., Flask]) -> Flask:
+    app = make_app(TEST_LIMIT="3 per minute; 5 per hour")
+
+    @app.get("/limited-a")
+    @limited("TEST_LIMIT")
+    def limited_a() -> str:
+        return "a"
+
+    @app.get("/limited-b")
+    @limited("TEST_LIMIT")
+    def limited_b() -> str:
+        return "b"
+
+    @app.get("/free")
+    def free() -> str:
+        return "free"
+
+    return app
+
+
+def test_the_limit_refuses_the_attempt_after_the_last_allowed(
+    make_app: Callable[..., Flask],
+) -> None:
+    client = _app_with_limited_views(make_app).test_client()
+    assert [client.get("/limited-a").status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/limited-a")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/free").status_code == 200
+
+
+def test_views_sharing_a_limit_share_one_count(make_app: Callable[..., Flask]) -> None:
+    client = _app_with_limited_views(make_app).test_client()
+    assert client.get("/limited-a").status_code == 200
+    assert client.get("/limited-b").status_code == 200
+    assert client.get("/limited-a").status_code == 200
+    assert client.get("/limited-b").status_code == 429
+
+
+def test_each_client_address_has_its_own_count(make_app: Callable[..., Flask]) -> None:
+    client = _app_with_limited_views(make_app).test_client()
+    for _ in range(3):
+        client.get("/limited-a", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert client.get("/limited-a", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+    assert client.get("/limited-a", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
