@@ -27,7 +27,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Dialect, Engine, Enum, Executable, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -93,6 +93,15 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
 _READING: ContextVar[bool] = ContextVar("doorplate_reading", default=False)
 
 
+def in_transaction() -> bool:
+    """Whether this request's session has a transaction open, without making a session.
+
+    Creating a Session and closing it again costs ~35 µs (SQLAlchemy builds its per-instance
+    event dispatch), a tenth of a plate scan that never needs one.
+    """
+    return db.session.registry.has() and db.session().in_transaction()
+
+
 @contextmanager
 def reading() -> Iterator[None]:
     """Run the block's queries in a transaction of their own that only reads, then end it.
@@ -102,22 +111,28 @@ def reading() -> Iterator[None]:
     after the block (they are not expired). The block must not write. If a transaction is already
     open (a test that shares the request's session), the block simply runs inside it.
     """
-    session = db.session()
-    if session.in_transaction():
+    if in_transaction():
         yield
         return
     token = _READING.set(True)
-    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         yield
-        if session.in_transaction():  # nothing to end when the block read nothing through it
-            session.commit()
+        if in_transaction():  # nothing to end when the block read nothing through the session
+            _commit_keeping_objects(db.session())
     except BaseException:
-        session.rollback()
+        if db.session.registry.has():
+            db.session.rollback()
         raise
     finally:
-        session.expire_on_commit = expire_on_commit
         _READING.reset(token)
+
+
+def _commit_keeping_objects(session: Session) -> None:
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
 
 
 def first_row(statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ...] | None:

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from doorplate.db import db, reading
+from doorplate.db import db, in_transaction, reading
 from doorplate.i18n import chosen_lang
 from doorplate.places import registry
 from doorplate.places.models import Village
@@ -107,7 +107,7 @@ def plate(token: str) -> ResponseReturnValue:
         remote_addr=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
     )
-    if db.session().in_transaction():  # the visit was recorded in the request
+    if in_transaction():  # the visit was recorded in the request
         db.session.commit()
     return page, 200, headers
 
