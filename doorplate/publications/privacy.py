@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -339,18 +339,3 @@ def has_masked_data(title: str, body: str, table: Table | None) -> bool:
             return True
         texts += [*table.header, *(cell for row in table.rows for cell in row)]
     return any(_MASKED_NUMBER.search(text) for text in texts)
-
-
-def working_days_after(start: datetime, days: int, zone: tzinfo) -> datetime:
-    """The local midnight that ends the ``days``-th working day after ``start``'s local date.
-
-    Working days are Monday to Friday for now; China's holiday calendar (with 调休) arrives with
-    bookings and will replace this count.
-    """
-    day = start.astimezone(zone).date()
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            counted += 1
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)

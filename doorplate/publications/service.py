@@ -46,6 +46,7 @@ from doorplate.publications.models import (
 from doorplate.staff import audit
 from doorplate.staff.models import Role, StaffUser
 from doorplate.staff.service import Scope, scope_of
+from doorplate.workdays import working_days_after
 
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 50_000
@@ -391,7 +392,7 @@ def shows_personal_data(post: Post, files: list[tuple[str, str]] | None = None) 
 def default_expiry(publish_at: datetime) -> datetime:
     """When a notice with personal data comes down: after ``PERSONAL_DATA_WORKING_DAYS``."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return privacy.working_days_after(publish_at, privacy.PERSONAL_DATA_WORKING_DAYS, zone)
+    return working_days_after(publish_at, privacy.PERSONAL_DATA_WORKING_DAYS, zone)
 
 
 def reject(actor: StaffUser, post: Post, reason: str, now: datetime | None = None) -> Post:

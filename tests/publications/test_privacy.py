@@ -25,8 +25,8 @@ from doorplate.publications.privacy import (
     mask_table,
     mask_text,
     scan,
-    working_days_after,
 )
+from doorplate.workdays import working_days_after
 
 PHONE, ID, CARD = Kind.PHONE, Kind.ID_NUMBER, Kind.BANK_CARD
 
