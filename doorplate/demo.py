@@ -4,17 +4,22 @@ Town names are Cangnan's; village names and codes are illustrative, chosen to in
 place-name characters (垟 岙 埭 鳌) that real Wenzhou addresses use. Every household goes
 through the same import use case a county's spreadsheet does, every office contact through the
 console's, and every post is written, masked, submitted and approved by the demo staff through the
-publication use cases (先审后发), so the demo exercises the real path and its rules.
+publication use cases (先审后发), so the demo exercises the real path and its rules. The services
+are created, given hours and their slots generated through the catalogue's use cases likewise.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import exists, select
 
+from doorplate.bookings import catalogue
+from doorplate.bookings.models import ServiceKind
 from doorplate.db import db, utcnow
 from doorplate.places.importer import HouseholdRow
 from doorplate.places.models import Household, Town, Village
@@ -192,6 +197,82 @@ DEMO_POSTS = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoService:
+    """A service the demo offers: who creates it, and for which town or village (else county)."""
+
+    staff: str
+    name: str
+    description: str
+    materials: tuple[str, ...]
+    location: str
+    purposes: tuple[str, ...]
+    kind: ServiceKind = ServiceKind.SLOT
+    duration_minutes: int = 20
+    capacity: int = 4
+    village: str | None = None
+    town: str | None = None
+
+
+# Weekday mornings and afternoons, as the village offices keep them (OFFICE_HOURS).
+DEMO_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+DEMO_SLOT_MINUTES = 30
+
+DEMO_SERVICES = [
+    DemoService(
+        "county",
+        "城乡居民医保参保登记",
+        "新参保、信息变更、异地就医备案，县医保窗口办理。",
+        ("身份证原件", "户口簿（新生儿参保）", "出生医学证明（新生儿参保）"),
+        "苍南县行政服务中心二楼医保窗口",
+        ("新参保登记", "参保信息变更", "异地就医备案"),
+        capacity=5,
+    ),
+    DemoService(
+        "lingxi",
+        "社会保障卡办理",
+        "社会保障卡新办、补办、换卡和密码重置，当场制卡。",
+        ("身份证原件", "一寸白底免冠照片（新办、补办）", "原社保卡（换卡）"),
+        "灵溪镇便民服务中心3号窗口",
+        ("新办", "补办", "换卡", "密码重置"),
+        town="330327100",
+    ),
+    DemoService(
+        "dulong",
+        "村级证明开具及代办",
+        "开具居住证明、家庭关系证明，代办老年优待证和医保缴费。",
+        ("身份证原件", "户口簿", "一寸照片（老年优待证）"),
+        "渡龙村便民服务中心（文化礼堂一楼）",
+        ("居住证明", "家庭关系证明", "老年优待证代办", "医保缴费代办"),
+        duration_minutes=15,
+        capacity=3,
+        village=DULONG,
+    ),
+    DemoService(
+        "dulong",
+        "报事报修",
+        "道路破损、路灯不亮、停水漏水、垃圾堆放等，村里收到后安排处理。",
+        (),
+        "渡龙村村民委员会",
+        ("道路", "路灯", "供水", "排水", "环境卫生", "其他公共设施"),
+        kind=ServiceKind.REQUEST,
+        duration_minutes=30,
+        village=DULONG,
+    ),
+    DemoService(
+        "nanao",
+        "报事报修",
+        "道路、路灯、供水和环境卫生问题，请在这里反映。",
+        (),
+        "南岙村村民委员会",
+        ("道路", "路灯", "供水", "环境卫生"),
+        kind=ServiceKind.REQUEST,
+        duration_minutes=30,
+        village="330327101201",
+    ),
+]
+
+
 def demo_rows(seed: int = 2021) -> list[HouseholdRow]:
     """The demo households, the same on every run."""
     rng = random.Random(seed)  # noqa: S311 (made-up demo data, not a secret)
@@ -246,6 +327,7 @@ def seed_if_empty() -> bool:
             office_hours=OFFICE_HOURS,
         )
     publish_demo_posts(staff, {v.code: v for v in villages})
+    create_demo_services(staff, {v.code: v for v in villages})
     db.session.commit()
     return True
 
@@ -272,6 +354,40 @@ def publish_demo_posts(staff: dict[str, StaffUser], villages: dict[str, Village]
         publications.approve(reviewer, post, now=at + timedelta(hours=1))
 
 
+def create_demo_services(staff: dict[str, StaffUser], villages: dict[str, Village]) -> None:
+    """Create :data:`DEMO_SERVICES`, open the slot services on weekday mornings and afternoons,
+    and generate their slots for the booking horizon."""
+    towns = {v.town.code: v.town for v in villages.values()}
+    for demo in DEMO_SERVICES:
+        actor = staff[demo.staff]
+        service = catalogue.create_service(
+            actor,
+            catalogue.ServiceInput(
+                name=demo.name,
+                description=demo.description,
+                materials=list(demo.materials),
+                location=demo.location,
+                duration_minutes=demo.duration_minutes,
+                kind=demo.kind,
+                purposes=list(demo.purposes),
+            ),
+            towns[demo.town] if demo.town else None,
+            villages[demo.village] if demo.village else None,
+        )
+        if demo.kind is ServiceKind.SLOT:
+            catalogue.set_hours(
+                actor,
+                service,
+                [
+                    catalogue.HoursInput(day, opens, closes, DEMO_SLOT_MINUTES, demo.capacity)
+                    for day in range(5)
+                    for opens, closes in DEMO_PERIODS
+                ],
+            )
+    today = utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    catalogue.generate_all(today, current_app.config["BOOKING_HORIZON_DAYS"])
+
+
 def guide(base_url: str) -> str:
     """What to try, printed when the demo starts: pages, two households' plates, staff logins."""
     plates = db.session.execute(
@@ -291,6 +407,12 @@ def guide(base_url: str) -> str:
             for token, address in plates
         ),
         f"  A village page: {base_url}/v/{DULONG}/  (no address, no visit counted)",
+        *(
+            f"  Book a service: {base_url}/P/{token}/services  (then look it up at /booking)"
+            for token, _address in plates[:1]
+        ),
+        f"  Bookings:       {base_url}/staff/bookings  (confirm, complete; staff)",
+        f"  Services:       {base_url}/staff/services  (hours, closures, slots; staff)",
         "",
         "Demo staff logins (username / password — scope):",
     ]

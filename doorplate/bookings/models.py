@@ -164,6 +164,9 @@ class Slot(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int]
     booked: Mapped[int] = mapped_column(default=0)  # changed only in SQL, never in Python
+    # A slot the calendar or the hours no longer want but that bookings still point at: it takes
+    # no new booking, and comes back to life if its time is wanted again.
+    closed: Mapped[bool] = mapped_column(default=False)
 
     service: Mapped[Service] = relationship()
 

@@ -34,15 +34,20 @@ def new_token() -> str:
 
 
 def normalise(raw: str) -> str | None:
-    """The canonical token for what someone scanned or typed, or None if it cannot be one.
+    """The canonical token for what someone scanned or typed, or None if it cannot be one."""
+    return canonical(raw, TOKEN_LENGTH)
+
+
+def canonical(raw: str, length: int) -> str | None:
+    """``raw`` as ``length`` Crockford characters, or None if it cannot be such a code.
 
     Accepts any case, Crockford look-alikes (O→0, I/L→1) and the hyphens or spaces of the grouped
-    form printed on plates.
+    form printed for people (plate tokens, booking references).
     """
-    token = raw.translate(_SEPARATORS).upper().translate(_LOOKALIKES)
-    if len(token) != TOKEN_LENGTH or any(c not in ALPHABET for c in token):
+    code = raw.translate(_SEPARATORS).upper().translate(_LOOKALIKES)
+    if len(code) != length or any(c not in ALPHABET for c in code):
         return None
-    return token
+    return code
 
 
 def plate_url(base_url: str, token: str) -> str:

@@ -117,8 +117,9 @@ class AttachmentRefused(service.PublicationError):
         super().__init__(_("%(file)s was not attached: %(reason)s.", file=name, reason=reason))
 
 
-class _Refusal(Exception):
-    """Raised by the checks below with the reason; :func:`add_attachment` adds the file name."""
+class Refused(Exception):
+    """A file refused by the checks below, with the reason (a phrase to put after the file's
+    name or a field's label)."""
 
 
 # --- use cases ------------------------------------------------------------------------------
@@ -143,8 +144,8 @@ def add_attachment(actor: StaffUser, post: Post, filename: str, data: bytes) -> 
             _("a post can have at most %(n)d attachments", n=config["ATTACHMENTS_PER_POST"]),
         )
     try:
-        media_type, content, text = _checked(data, config)
-    except _Refusal as refusal:
+        media_type, content, text = checked_file(data, config)
+    except Refused as refusal:
         raise AttachmentRefused(shown, str(refusal)) from None
     attachment = Attachment(
         post_id=post.id,
@@ -280,16 +281,25 @@ def detect(data: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
 
 
-def _checked(data: bytes, config: Mapping[str, Any]) -> tuple[str, bytes, str | None]:
-    """(media type, bytes to store, text for the gate), or :class:`_Refusal`."""
+def checked_image(data: bytes, config: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(media type, re-encoded bytes) of an acceptable JPEG or PNG photo, or :class:`Refused`:
+    for uploads where a PDF makes no sense, such as a resident's photo of a broken street lamp."""
+    if detect(data) not in {JPEG, PNG}:
+        raise Refused(_("only JPEG and PNG images can be used here"))
+    media_type, content, _text = checked_file(data, config)
+    return media_type, content
+
+
+def checked_file(data: bytes, config: Mapping[str, Any]) -> tuple[str, bytes, str | None]:
+    """(media type, bytes to store, text for the gate), or :class:`Refused`."""
     if not data:
-        raise _Refusal(_("the file is empty"))
+        raise Refused(_("the file is empty"))
     limit = config["ATTACHMENT_MAX_BYTES"]
     if len(data) > limit:
-        raise _Refusal(_("it is larger than %(limit)s", limit=filesize(limit)))
+        raise Refused(_("it is larger than %(limit)s", limit=filesize(limit)))
     media_type = detect(data)
     if media_type is None:
-        raise _Refusal(_("only JPEG and PNG images and PDF documents can be attached"))
+        raise Refused(_("only JPEG and PNG images and PDF documents can be attached"))
     if media_type == PDF:
         return PDF, data, _checked_pdf(data)
     return media_type, _reencoded(data, media_type, config["ATTACHMENT_MAX_PIXELS"]), None
@@ -297,10 +307,10 @@ def _checked(data: bytes, config: Mapping[str, Any]) -> tuple[str, bytes, str | 
 
 def _reencoded(data: bytes, media_type: str, max_pixels: int) -> bytes:
     """The image decoded in full and saved afresh from its pixels alone."""
-    too_big = _Refusal(
+    too_big = Refused(
         _("the image has too many pixels (at most %(n)s)", n=format_decimal(max_pixels))
     )
-    damaged = _Refusal(_("the image cannot be read: it is damaged, incomplete or not an image"))
+    damaged = Refused(_("the image cannot be read: it is damaged, incomplete or not an image"))
     try:
         image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[media_type]])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -354,12 +364,12 @@ def _in_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image:
 def _checked_pdf(data: bytes) -> str:
     """The PDF's text, pages separated by ``privacy.PAGE_BREAK``, if it is harmless."""
     if _WEB_PAGE.search(data):
-        raise _Refusal(_("the PDF also contains web page code"))
+        raise Refused(_("the PDF also contains web page code"))
     names = _pdf_names(data)
     if "Encrypt" in names:
-        raise _Refusal(_("the PDF is encrypted or password-protected"))
+        raise Refused(_("the PDF is encrypted or password-protected"))
     if names & ACTIVE_PDF_NAMES:
-        raise _Refusal(_("the PDF contains scripts, actions or embedded files"))
+        raise Refused(_("the PDF contains scripts, actions or embedded files"))
     return _pdf_text(data)
 
 
@@ -400,14 +410,14 @@ def _object_stream(body: bytes, dictionary: set[str], budget: int) -> bytes:
     if not filters and "Filter" not in dictionary:
         return body
     if len(filters) != 1 or not filters <= {"FlateDecode", "Fl"} or "DecodeParms" in dictionary:
-        raise _Refusal(_("the PDF is built in a way that cannot be checked"))
+        raise Refused(_("the PDF is built in a way that cannot be checked"))
     inflater = zlib.decompressobj()
     try:
         inflated = inflater.decompress(body, budget)
     except zlib.error:
-        raise _Refusal(_("the PDF is damaged or not a PDF")) from None
+        raise Refused(_("the PDF is damaged or not a PDF")) from None
     if inflater.unconsumed_tail:
-        raise _Refusal(_("the PDF is built in a way that cannot be checked"))
+        raise Refused(_("the PDF is built in a way that cannot be checked"))
     return inflated
 
 
@@ -419,21 +429,21 @@ def _pdf_text(data: bytes) -> str:
             document = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as error:
             if error.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-                raise _Refusal(_("the PDF is encrypted or password-protected")) from None
-            raise _Refusal(_("the PDF is damaged or not a PDF")) from None
+                raise Refused(_("the PDF is encrypted or password-protected")) from None
+            raise Refused(_("the PDF is damaged or not a PDF")) from None
         try:
             if pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
-                raise _Refusal(_("the PDF is encrypted or password-protected"))
+                raise Refused(_("the PDF is encrypted or password-protected"))
             if (
                 pdfium_c.FPDFDoc_GetJavaScriptActionCount(document.raw) > 0
                 or document.count_attachments() > 0
             ):
-                raise _Refusal(_("the PDF contains scripts, actions or embedded files"))
+                raise Refused(_("the PDF contains scripts, actions or embedded files"))
             if len(document) == 0:
-                raise _Refusal(_("the PDF has no pages"))
+                raise Refused(_("the PDF has no pages"))
             return privacy.PAGE_BREAK.join(_page_text(document, i) for i in range(len(document)))
         except pdfium.PdfiumError:
-            raise _Refusal(_("the PDF is damaged or not a PDF")) from None
+            raise Refused(_("the PDF is damaged or not a PDF")) from None
         finally:
             document.close()
 

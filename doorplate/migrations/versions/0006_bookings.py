@@ -128,6 +128,7 @@ def upgrade():
         sa.Column("ends_at", doorplate.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("booked", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Boolean(), nullable=False),
         sa.CheckConstraint("booked <= capacity", name=op.f("ck_slot_booked_within_capacity")),
         sa.CheckConstraint("booked >= 0", name=op.f("ck_slot_booked_not_negative")),
         sa.CheckConstraint("capacity > 0", name=op.f("ck_slot_capacity_positive")),
