@@ -1,4 +1,5 @@
-"""Errors as JSON everywhere under ``/api/``: ``{"error": {"code": ..., "message": ...}}``.
+"""Errors as JSON everywhere under ``/api/``: ``{"error": {"code": ..., "message": ...}}``, with
+what a client needs to act beside it: ``fields`` (422, each field at fault) or ``next_slots`` (409).
 
 A client of the API must never receive an HTML error page, whatever went wrong:
 
@@ -16,9 +17,17 @@ Messages follow the request's language and never include a stack trace or an exc
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    TooManyRequests,
+    default_exceptions,
+)
 from werkzeug.wrappers import Response
 
 from doorplate.api.responses import NO_STORE, json_response
@@ -29,21 +38,42 @@ IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})  # answered by Flask itself whe
 
 class ApiError(Exception):
     """A refused API request: HTTP ``status``, a stable machine-readable ``code``, a translated
-    ``message`` fit to show, and the query ``parameter`` at fault, if one is."""
+    ``message`` fit to show, the query ``parameter`` at fault, if one is, and ``extra`` members of
+    the body beside ``error`` (``fields``, ``next_slots``)."""
 
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        parameter: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.parameter = parameter
+        self.extra = extra or {}
+
+
+def invalid_input(fields: dict[str, str], message: str | None = None) -> ApiError:
+    """422 naming each field of the body at fault (none when the body is not an object)."""
+    return ApiError(
+        422,
+        "invalid_input",
+        message or _("Some fields are not valid; each is named in fields."),
+        extra={"fields": fields},
+    )
 
 
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Response:
     body: dict[str, str] = {"code": error.code, "message": error.message}
     if error.parameter is not None:
         body["parameter"] = error.parameter
-    return json_response({"error": body}, error.status, cache=NO_STORE, headers=headers)
+    return json_response(
+        {"error": body, **error.extra}, error.status, cache=NO_STORE, headers=headers
+    )
 
 
 def _api_error(error: ApiError) -> Response:
@@ -67,6 +97,9 @@ def _http_error(error: HTTPException) -> Response:
             "There is no such address in this API; the API is described at %(url)s.",
             url=link("api.openapi"),
         )
+    elif isinstance(error, TooManyRequests):
+        headers.update((k, v) for k, v in error.get_headers() if k == "Retry-After")
+        message = _("Too many attempts from your address. Please wait a minute and try again.")
     elif status >= 500:
         message = _("Something went wrong on our side. Please try again later.")
     else:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorplate.api import params
+from doorplate.api import params, queries
+from doorplate.bookings.models import BookingStatus, ServiceKind, ServiceScope
 from doorplate.publications.models import Category, PostScope
 
 DESCRIPTION = """\
@@ -23,14 +24,30 @@ scans the QR code on its door, for a WeChat mini-program, the province's app or 
   one household-specific item is the address line a plate lookup returns, which is written on the
   plate itself.
 - **Nothing personal, ever.** No response contains a resident's name or phone number, a count of
-  households, booking data or anything about staff. Posts showing personal data are masked
-  before publishing (`138****8000`) and expire.
+  households, anyone else's booking or anything about staff. Posts showing personal data are
+  masked before publishing (`138****8000`) and expire.
 - **A guessed code learns nothing.** Every unknown code, whatever its form, gets the same 404
   body; a revoked plate gets 410. Plate lookups are sent with `Cache-Control: no-store`.
 - **A lookup is not a visit.** The county's visit figures (访问人次) count openings of the plate
   *page* by people; calls to this API are not counted, so no client can inflate them.
 - **No cookies, no accounts.** The API sets no cookie and needs none; any origin may call it
   (`Access-Control-Allow-Origin: *`, never with credentials).
+- **A booking is shown only to whoever made it.** Booking a service (预约办理) or sending a
+  request (报事报修) takes a contact name and a mobile number, which no response ever returns.
+  A booking is found again only with its reference *and* the last four digits of that number; a
+  wrong number and an unknown reference get the same 404 body, and these lookups are rate
+  limited (429). Booking answers are sent with `Cache-Control: no-store`.
+
+## Booking
+- `GET /api/v1/plates/{token}/services` lists what the household may book or ask for, with the
+  open slots; `POST /api/v1/bookings` books a slot, `POST /api/v1/requests` sends a request.
+- **Idempotency.** Every booking and request carries an `idempotency_key` the client makes (a
+  random string, at most 64 characters, new for each booking the person means to make). Sending
+  the same key again for the same plate makes nothing new: the answer is `200` with the booking
+  the key first made, even if its slot has filled since. So a client may safely retry after a
+  timeout or a double tap.
+- A full slot answers `409` with `next_slots`, the next free ones; a body that is not valid
+  answers `422` with `fields`, each field at fault with a translated message.
 
 ## Conventions
 - JSON in UTF-8, Chinese written as itself. Times are RFC 3339 in UTC (`2026-12-01T02:00:00Z`).
@@ -40,7 +57,8 @@ scans the QR code on its door, for a WeChat mini-program, the province's app or 
 - Posts lists and posts may be cached for 60 seconds (`Cache-Control: public, max-age=60`).
 - Every error, on any path under `/api/` including unknown paths and methods, is
   `{"error": {"code": "...", "message": "..."}}` with a stable `code` and a translated
-  `message`; a bad query parameter is also named in `parameter`.
+  `message`; a bad query parameter is also named in `parameter`. Beside `error`, a refused
+  body (422) has `fields` and a full slot (409) `next_slots`.
 - `/api/v1` changes only by adding fields and endpoints.
 """
 
@@ -93,7 +111,8 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "pattern": "^[a-z_]+$",
                         "description": "Stable and machine-readable: `not_found`, `gone`, "
-                        "`invalid_parameter`, `method_not_allowed`, `internal_error`, ...",
+                        "`invalid_parameter`, `invalid_input`, `slot_full`, `wrong_status`, "
+                        "`too_many_requests`, `method_not_allowed`, `internal_error`, ...",
                     },
                     "message": {
                         "type": "string",
@@ -223,6 +242,189 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
+_ERROR_BODY = SCHEMAS["Error"]["properties"]["error"]
+WHOLE_ID = {"type": "integer", "minimum": 1, "maximum": queries.MAX_ID}
+TEXT_FIELD = {"type": "string", "minLength": 1}
+IDEMPOTENCY_KEY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": params.KEY_MAX_LENGTH,
+    "description": "Made by the client, new for each booking meant: a retry with the same key "
+    "makes nothing new (see Idempotency above).",
+}
+PHONE_LAST4 = {"type": "string", "pattern": "^[0-9]{4}$"}
+
+SCHEMAS.update(
+    {
+        "OpenSlot": _object(
+            {
+                "id": POSITIVE,
+                "starts_at": INSTANT,
+                "ends_at": INSTANT,
+                "capacity": {**POSITIVE, "description": "People the slot takes."},
+                "remaining": {**POSITIVE, "description": "Places still free."},
+            },
+            "A slot with at least one free place.",
+        ),
+        "ServiceKind": {
+            "enum": [k.value for k in ServiceKind],
+            "description": "`slot`: booked for a time (`POST /api/v1/bookings`); `request`: sent "
+            "without a time (`POST /api/v1/requests`).",
+        },
+        "Service": _object(
+            {
+                "id": POSITIVE,
+                "name": STRING,
+                "description": {**STRING, "description": "What it is for."},
+                "kind": _ref("schemas", "ServiceKind"),
+                "level": {
+                    "enum": [s.value for s in ServiceScope],
+                    "description": "Whose service it is: the county's, a town's or a village's.",
+                },
+                "materials": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "What to bring (所需材料).",
+                },
+                "location": {**STRING, "description": "Where it is done."},
+                "duration_minutes": POSITIVE,
+                "purposes": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "The `purpose` values a booking or request may give (for a "
+                    "request, its category).",
+                },
+                "slots": {
+                    "type": "array",
+                    "items": _ref("schemas", "OpenSlot"),
+                    "maxItems": params.SLOTS_LISTED,
+                    "description": f"The next open slots, soonest first, at most "
+                    f"{params.SLOTS_LISTED}; empty for a request service.",
+                },
+            }
+        ),
+        "ServiceList": _object(
+            {
+                "village": _ref("schemas", "Place"),
+                "services": {"type": "array", "items": _ref("schemas", "Service")},
+            },
+            "The services offered to a plate's village: the village's own, its town's and the "
+            "county's. The same for every household of the village.",
+        ),
+        "BookingStatus": {
+            "enum": [s.value for s in BookingStatus],
+            "description": "submitted → confirmed → completed (办结) or no_show; or cancelled by "
+            "the resident, or rejected by staff.",
+        },
+        "Booking": _object(
+            {
+                "reference": {
+                    "type": "string",
+                    "pattern": "^[0-9A-HJKMNP-TV-Z]{8}$",
+                    "description": "Eight Crockford base32 characters; with the last four digits "
+                    "of the phone it finds the booking again.",
+                },
+                "reference_display": {
+                    **STRING,
+                    "description": "The reference as people write it: `K7M2-9QXD`.",
+                },
+                "kind": _ref("schemas", "ServiceKind"),
+                "status": _ref("schemas", "BookingStatus"),
+                "status_label": {**STRING, "description": "The status, translated."},
+                "service": _object({"id": POSITIVE, "name": STRING}),
+                "starts_at": {**NULLABLE_INSTANT, "description": "The slot; null for a request."},
+                "ends_at": NULLABLE_INSTANT,
+                "location": STRING,
+                "materials": {"type": "array", "items": STRING},
+                "purpose": STRING,
+                "description": {**NULLABLE_STRING, "description": "A request's description."},
+                "reject_reason": {**NULLABLE_STRING, "description": "Why staff rejected it."},
+            },
+            "A booking or request as its maker sees it: never the contact name or phone.",
+        ),
+        "NewBooking": {
+            "type": "object",
+            "required": [
+                "plate",
+                "slot_id",
+                "contact_name",
+                "phone",
+                "purpose",
+                "idempotency_key",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "plate": {**STRING, "description": "The plate's code: whose household books."},
+                "slot_id": WHOLE_ID,
+                "contact_name": {
+                    **TEXT_FIELD,
+                    "maxLength": 20,
+                    "description": "Whom the office asks for; a surname is enough. No digits.",
+                },
+                "phone": {
+                    **STRING,
+                    "description": "A mainland mobile number, 11 digits (spaces and hyphens are "
+                    "ignored).",
+                },
+                "purpose": {**STRING, "description": "One of the service's `purposes`."},
+                "idempotency_key": IDEMPOTENCY_KEY,
+            },
+        },
+        "NewRequest": {
+            "type": "object",
+            "required": [
+                "plate",
+                "service_id",
+                "purpose",
+                "description",
+                "contact_name",
+                "phone",
+                "idempotency_key",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "plate": STRING,
+                "service_id": WHOLE_ID,
+                "purpose": {**STRING, "description": "One of the service's `purposes`."},
+                "description": {**TEXT_FIELD, "maxLength": 500},
+                "contact_name": {**TEXT_FIELD, "maxLength": 20},
+                "phone": STRING,
+                "idempotency_key": IDEMPOTENCY_KEY,
+            },
+        },
+        "Cancellation": {
+            "type": "object",
+            "required": ["phone_last4"],
+            "additionalProperties": False,
+            "properties": {"phone_last4": PHONE_LAST4},
+        },
+        "InvalidInput": _object(
+            {
+                "error": _ERROR_BODY,
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": STRING,
+                    "description": "Each field at fault and why, translated. Empty when the "
+                    "body is not a JSON object at all.",
+                },
+            },
+            "`invalid_input`: the body is not valid; `fields` says where.",
+        ),
+        "SlotFull": _object(
+            {
+                "error": _ERROR_BODY,
+                "next_slots": {
+                    "type": "array",
+                    "items": _ref("schemas", "OpenSlot"),
+                    "description": "The service's next free slots, soonest first (may be empty).",
+                },
+            },
+            "`slot_full`: the slot was fully booked; choose one of `next_slots`.",
+        ),
+    }
+)
+
+
 PARAMETERS: dict[str, Any] = {
     "lang": {
         "name": "lang",
@@ -248,6 +450,24 @@ RESPONSES: dict[str, Any] = {
     ),
     "BadParameter": _json(
         _ref("schemas", "Error"), "`invalid_parameter`: the `parameter` named is not valid."
+    ),
+    "InvalidInput": _json(
+        _ref("schemas", "InvalidInput"),
+        "`invalid_input`: the body is not valid JSON of the documented shape, or a field's value "
+        "is refused; `fields` says which and why.",
+    ),
+    "TooManyRequests": _json(
+        _ref("schemas", "Error"),
+        "`too_many_requests`: too many booking lookups from this address; try again later. "
+        "The limit is shared by the lookup and cancel endpoints and the resident's page.",
+    ),
+    "PlateGone": _json(
+        _ref("schemas", "Error"),
+        "`gone`: the plate was replaced or withdrawn; the household should ask its village "
+        "office for the new one.",
+    ),
+    "Booking": _json(
+        _ref("schemas", "Booking"), "The booking or request.", headers=_cache_header("no-store")
     ),
 }
 
@@ -368,6 +588,147 @@ PATHS: dict[str, Any] = {
                     "`not_found`: no published post has this number (drafts, posts under "
                     "review, scheduled, expired and withdrawn posts alike)."
                 ),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/plates/{token}/services": {
+        "get": {
+            "operationId": "listPlateServices",
+            "summary": "What a household may book or ask for",
+            "description": "The active services of the plate's village, its town and the county, "
+            "each with its next open slots (a request service has none). The same for every "
+            "household of the village; slots change as people book, hence no caching.",
+            "parameters": [
+                {"name": "token", "in": "path", "required": True, "schema": STRING},
+                *_LANGUAGE,
+            ],
+            "responses": {
+                "200": _json(
+                    _ref("schemas", "ServiceList"),
+                    "The services.",
+                    headers=_cache_header("no-store"),
+                ),
+                "404": _not_found("`not_found`: no such plate (the same body for any code)."),
+                "410": _ref("responses", "PlateGone"),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/bookings": {
+        "post": {
+            "operationId": "createBooking",
+            "summary": "Book a slot",
+            "description": "Books one place in a slot of a service offered to the plate's "
+            "household. Never overbooks: when the slot is full the answer is 409 with the next "
+            "free slots. One household holds at most one active booking per slot. Idempotent by "
+            "`idempotency_key` (see the description above).",
+            "parameters": _LANGUAGE,
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": _ref("schemas", "NewBooking")}},
+            },
+            "responses": {
+                "201": _ref("responses", "Booking"),
+                "200": _json(
+                    _ref("schemas", "Booking"),
+                    "A replay: this plate already used this `idempotency_key`; the booking it "
+                    "made, unchanged (even if its slot has filled since).",
+                    headers=_cache_header("no-store"),
+                ),
+                "404": _not_found("`not_found`: no such plate."),
+                "409": _json(_ref("schemas", "SlotFull"), "`slot_full`: the slot is full."),
+                "410": _ref("responses", "PlateGone"),
+                "422": _ref("responses", "InvalidInput"),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/requests": {
+        "post": {
+            "operationId": "createRequest",
+            "summary": "Send a request (报事报修, 办事申请)",
+            "description": "Sends a request to a request service offered to the plate's "
+            "household: a category from the service's `purposes` and a short description (a "
+            "photo can be added on the resident's page only). Idempotent like a booking.",
+            "parameters": _LANGUAGE,
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": _ref("schemas", "NewRequest")}},
+            },
+            "responses": {
+                "201": _ref("responses", "Booking"),
+                "200": _json(
+                    _ref("schemas", "Booking"),
+                    "A replay of an `idempotency_key`: the request it made.",
+                    headers=_cache_header("no-store"),
+                ),
+                "404": _not_found("`not_found`: no such plate."),
+                "410": _ref("responses", "PlateGone"),
+                "422": _ref("responses", "InvalidInput"),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/bookings/{reference}": {
+        "get": {
+            "operationId": "getBooking",
+            "summary": "A booking's status",
+            "description": "A booking or request, found by its reference and the last four "
+            "digits of the phone it was made with. Rate limited per client address.",
+            "parameters": [
+                {
+                    "name": "reference",
+                    "in": "path",
+                    "required": True,
+                    "description": "Any case; hyphens, spaces and look-alikes (O for 0, I or L "
+                    "for 1) are accepted.",
+                    "schema": STRING,
+                },
+                {
+                    "name": "phone_last4",
+                    "in": "query",
+                    "required": True,
+                    "schema": PHONE_LAST4,
+                },
+                *_LANGUAGE,
+            ],
+            "responses": {
+                "200": _ref("responses", "Booking"),
+                "400": _ref("responses", "BadParameter"),
+                "404": _not_found(
+                    "`not_found`: no booking has this reference with these digits. The same "
+                    "body whether the reference is unknown or the digits are wrong."
+                ),
+                "429": _ref("responses", "TooManyRequests"),
+                "default": _ref("responses", "Error"),
+            },
+        }
+    },
+    "/api/v1/bookings/{reference}/cancel": {
+        "post": {
+            "operationId": "cancelBooking",
+            "summary": "Cancel a booking",
+            "description": "Cancels a booking before its slot starts (a request while it has "
+            "not been confirmed), freeing its place. Rate limited like the lookup.",
+            "parameters": [
+                {"name": "reference", "in": "path", "required": True, "schema": STRING},
+                *_LANGUAGE,
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": _ref("schemas", "Cancellation")}},
+            },
+            "responses": {
+                "200": _ref("responses", "Booking"),
+                "404": _not_found("`not_found`: as for the lookup."),
+                "409": _json(
+                    _ref("schemas", "Error"),
+                    "`wrong_status`: it can no longer be cancelled (already started, handled, "
+                    "or cancelled).",
+                ),
+                "422": _ref("responses", "InvalidInput"),
+                "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
             },
         }

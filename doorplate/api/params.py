@@ -1,14 +1,25 @@
-"""The query parameters of the posts list, checked strictly: a client that sends a wrong value
-is told which parameter and what it may be, rather than getting a quietly different list."""
+"""The query parameters of the posts list and the JSON bodies of the booking endpoints, checked
+strictly: a client that sends a wrong value is told which parameter or field and what it may be,
+rather than getting a quietly different answer.
+
+A body's fields are checked here only for their JSON type and for what the database could not
+store (a number past an INTEGER column, a NUL character, an overlong key); what a value *means*
+(a valid phone, a purpose from the service's list, an open slot) is for the booking use cases.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from doorplate.api.errors import ApiError
+from doorplate.api.errors import ApiError, invalid_input
+from doorplate.api.queries import MAX_ID
 from doorplate.publications.models import Category
 
 PER_PAGE = 20
@@ -16,6 +27,30 @@ PER_PAGE_MAX = 100
 PAGE_MAX = 10_000  # far past the county's 6,500 items; keeps the OFFSET a small number
 QUERY_MAX_LENGTH = 100  # a search is a word or two
 INVALID = "invalid_parameter"
+SLOTS_LISTED = 50  # open slots listed per service: about two weeks of a busy service hall
+KEY_MAX_LENGTH = 64  # Booking.idempotency_key
+TEXT_MAX_LENGTH = 1000  # longer than any field the use cases accept; keeps junk out of them
+_LAST4 = re.compile(r"[0-9]{4}")
+_KEPT_CONTROLS = frozenset("\n\r\t")  # a description may have lines
+
+BOOKING_FIELDS = {
+    "plate": str,
+    "slot_id": int,
+    "contact_name": str,
+    "phone": str,
+    "purpose": str,
+    "idempotency_key": str,
+}
+REQUEST_FIELDS = {
+    "plate": str,
+    "service_id": int,
+    "purpose": str,
+    "description": str,
+    "contact_name": str,
+    "phone": str,
+    "idempotency_key": str,
+}
+CANCEL_FIELDS = {"phone_last4": str}
 
 
 @dataclass(frozen=True)
@@ -88,3 +123,65 @@ def _whole_number(args: MultiDict[str, str], name: str, *, default: int, largest
         ),
         name,
     )
+
+
+def phone_last4(args: MultiDict[str, str]) -> str:
+    """The ``phone_last4`` query parameter: exactly four ASCII digits."""
+    value = args.get("phone_last4", "")
+    if not _LAST4.fullmatch(value):
+        raise ApiError(
+            400,
+            INVALID,
+            _("The parameter phone_last4 must be the last four digits of the phone number."),
+            "phone_last4",
+        )
+    return value
+
+
+def json_body(raw: bytes, fields: dict[str, type]) -> dict[str, Any]:
+    """The body as an object with exactly ``fields``, each of its JSON type, else a 422 naming
+    every field at fault at once (a form on a phone should show all its mistakes together)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        data = None
+    if not isinstance(data, dict):
+        raise invalid_input(
+            {}, _("The body must be a JSON object with the fields the API document describes.")
+        )
+    problems = {name: _("This field is not known here.") for name in data.keys() - fields.keys()}
+    for name, kind in fields.items():
+        problem = _field_problem(name, data.get(name), kind)
+        if problem:
+            problems[name] = problem
+    if problems:
+        raise invalid_input(problems)
+    return data
+
+
+def cancel_body(raw: bytes) -> str:
+    """The ``phone_last4`` of a cancellation's body."""
+    value: str = json_body(raw, CANCEL_FIELDS)["phone_last4"]
+    if not _LAST4.fullmatch(value):
+        raise invalid_input({"phone_last4": _("Give the last four digits of the phone number.")})
+    return value
+
+
+def _field_problem(name: str, value: Any, kind: type) -> str | None:
+    if value is None:
+        return _("This field is required.")
+    if kind is int:
+        # bool is an int to Python, not to JSON
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            return _("This must be a whole number from 1 to %(largest)d.", largest=MAX_ID)
+        return None
+    if not isinstance(value, str):
+        return _("This must be a string.")
+    largest = KEY_MAX_LENGTH if name == "idempotency_key" else TEXT_MAX_LENGTH
+    if len(value) > largest:
+        return _("This may be at most %(n)d characters long.", n=largest)
+    if name == "idempotency_key" and not value:
+        return _("This field is required.")
+    if any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in value):
+        return _("This may not contain control characters.")
+    return None

@@ -1,9 +1,10 @@
 """Models as the API's JSON: only fields a resident's page shows, named as the OpenAPI document
 (:mod:`doorplate.api.openapi`) describes them.
 
-Nothing here reads a household's head name or phone, a staff member, or any count other than the
-number of posts in a list. Links are absolute under ``BASE_URL``, the public address printed on
-the plates, so they are right whichever proxy or internal host served the request.
+Nothing here reads a household's head name or phone, a booking's contact name or phone, a staff
+member, or any count other than the number of posts in a list and a slot's places. Links are
+absolute under ``BASE_URL``, the public address printed on the plates, so they are right
+whichever proxy or internal host served the request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from doorplate.bookings.models import STATUS_LABELS, Booking, Service, Slot
+from doorplate.bookings.service import reference_display
 from doorplate.places.models import Town, Village
 from doorplate.plates.models import Plate
 from doorplate.publications.models import CATEGORY_LABELS, Attachment, Post
@@ -106,4 +109,52 @@ def attachment(post: Post, found: Attachment) -> dict[str, Any]:
         "media_type": found.media_type,
         "size": found.size,
         "url": link("files.download", post_id=post.id, attachment_id=found.id),
+    }
+
+
+def open_slot(slot: Slot) -> dict[str, Any]:
+    """A slot with a place left: its times, its size and the places still free."""
+    return {
+        "id": slot.id,
+        "starts_at": instant(slot.starts_at),
+        "ends_at": instant(slot.ends_at),
+        "capacity": slot.capacity,
+        "remaining": slot.capacity - slot.booked,
+    }
+
+
+def service(found: Service, slots: list[Slot]) -> dict[str, Any]:
+    """A service as the resident's services page shows it, with its next open slots."""
+    return {
+        "id": found.id,
+        "name": found.name,
+        "description": found.description,
+        "kind": found.kind.value,
+        "level": found.scope.value,
+        "materials": list(found.materials),
+        "location": found.location,
+        "duration_minutes": found.duration_minutes,
+        "purposes": list(found.purposes),
+        "slots": [open_slot(slot) for slot in slots],
+    }
+
+
+def booking(found: Booking) -> dict[str, Any]:
+    """A booking or request for whoever made it: what it is, when, where and its status. Never
+    the contact name or phone, though the caller gave them: a response can end up in a log."""
+    slot = found.slot
+    return {
+        "reference": found.reference,
+        "reference_display": reference_display(found.reference),
+        "kind": found.service.kind.value,
+        "status": found.status.value,
+        "status_label": str(STATUS_LABELS[found.status]),
+        "service": {"id": found.service.id, "name": found.service.name},
+        "starts_at": instant(slot.starts_at) if slot else None,
+        "ends_at": instant(slot.ends_at) if slot else None,
+        "location": found.service.location,
+        "materials": list(found.service.materials),
+        "purpose": found.purpose,
+        "description": found.description,
+        "reject_reason": found.reject_reason,
     }

@@ -1,9 +1,11 @@
-"""The ``api`` blueprint (``/api/v1``): plate lookup, a village's posts, one post, the OpenAPI
-document.
+"""The ``api`` blueprint (``/api/v1``): plate lookup, a village's posts, one post, a plate's
+services, bookings and requests, the OpenAPI document.
 
 Each view loads (404 for anything not public), checks its parameters (400 naming the one at fault)
-and answers JSON; nothing here writes. The blueprint is exempt from CSRF: the API uses no cookie
-for authority, and the POST endpoints still to come (bookings) are called by apps, not forms.
+or its JSON body (422 naming each field at fault) and answers JSON. Only the booking endpoints
+write, through the booking use cases, and commit once at the end. The blueprint is exempt from
+CSRF: the API uses no cookie for authority (it never reads or sets the session), and its POSTs
+are made by apps, not forms.
 """
 
 from __future__ import annotations
@@ -12,19 +14,27 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from doorplate import ratelimit
 from doorplate.api import errors, params, queries, serialise
-from doorplate.api.errors import ApiError
+from doorplate.api.errors import ApiError, invalid_input
 from doorplate.api.openapi import DOCUMENT
 from doorplate.api.responses import DOCUMENT_CACHE, NO_STORE, PUBLIC_CACHE, json_response
-from doorplate.db import utcnow
+from doorplate.bookings import catalogue
+from doorplate.bookings import service as bookings
+from doorplate.bookings.models import Booking, ServiceKind
+from doorplate.db import db, utcnow
 from doorplate.places import registry
 from doorplate.plates import service as plates
+from doorplate.plates.models import Plate
 from doorplate.publications.service import visible_posts
 from doorplate.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 errors.init_blueprint(bp)
+
+# The count of attempts at a reference with phone digits, per address, shared with the pages.
+LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
 
 
 @bp.get("/plates/<path:token>")
@@ -36,8 +46,14 @@ def plate(token: str) -> Response:
     openings of the plate page by people): an app polling the API cannot inflate the county's
     figures.
     """
+    found = _plate(token)
+    return json_response(serialise.plate(found), cache=NO_STORE)
+
+
+def _plate(token: str) -> Plate:
+    """The current plate for a code; 410 for a revoked one, the same 404 for anything else."""
     try:
-        found = plates.resolve(token)
+        return plates.resolve(token)
     except plates.PlateRevoked:
         raise ApiError(
             410,
@@ -53,7 +69,106 @@ def plate(token: str) -> Response:
             "not_found",
             _("We could not find this doorplate. Check the code, or contact your village office."),
         ) from None
-    return json_response(serialise.plate(found), cache=NO_STORE)
+
+
+@bp.get("/plates/<path:token>/services")
+def plate_services(token: str) -> Response:
+    """What the plate's household may book or ask for: the same for its whole village."""
+    village = _plate(token).household.village
+    now = utcnow()
+    offered = [
+        serialise.service(
+            found,
+            catalogue.open_slots(found, now, limit=params.SLOTS_LISTED)
+            if found.kind is ServiceKind.SLOT
+            else [],
+        )
+        for found in catalogue.services_for_village(village)
+    ]
+    return json_response({"village": serialise.place(village), "services": offered}, cache=NO_STORE)
+
+
+@bp.post("/bookings")
+def create_booking() -> Response:
+    """Book a slot for the plate's household: 201, or 200 with the same booking for a replayed
+    idempotency key; 409 with the next free slots when it is full; 422 field by field."""
+    body = params.json_body(request.get_data(), params.BOOKING_FIELDS)
+    household = _plate(body["plate"]).household
+    data = bookings.BookingInput(
+        slot_id=body["slot_id"],
+        contact_name=body["contact_name"],
+        phone=body["phone"],
+        purpose=body["purpose"],
+        idempotency_key=body["idempotency_key"],
+    )
+    try:
+        booking, created = bookings.book(household, data)
+    except bookings.InvalidBooking as error:
+        db.session.rollback()
+        raise invalid_input(error.errors) from None
+    except bookings.SlotFull as error:
+        next_slots = [serialise.open_slot(slot) for slot in error.next_slots]
+        db.session.rollback()
+        raise ApiError(409, "slot_full", str(error), extra={"next_slots": next_slots}) from None
+    return _made(booking, created)
+
+
+@bp.post("/requests")
+def create_request() -> Response:
+    """Send a request (报事报修, 办事申请) for the plate's household; idempotent like a booking.
+    A photo can only be added on the resident's page (an upload, not JSON)."""
+    body = params.json_body(request.get_data(), params.REQUEST_FIELDS)
+    household = _plate(body["plate"]).household
+    data = bookings.RequestInput(
+        service_id=body["service_id"],
+        purpose=body["purpose"],
+        description=body["description"],
+        contact_name=body["contact_name"],
+        phone=body["phone"],
+        idempotency_key=body["idempotency_key"],
+    )
+    try:
+        booking, created = bookings.submit_request(household, data)
+    except bookings.InvalidBooking as error:
+        db.session.rollback()
+        raise invalid_input(error.errors) from None
+    return _made(booking, created)
+
+
+def _made(booking: Booking, created: bool) -> Response:
+    db.session.commit()
+    return json_response(serialise.booking(booking), 201 if created else 200, cache=NO_STORE)
+
+
+@bp.get("/bookings/<reference>")
+@ratelimit.limited(LOOKUP_LIMIT)
+def booking(reference: str) -> Response:
+    """A booking by its reference and the phone's last four digits; one 404 for both wrong."""
+    found = _found(reference, params.phone_last4(request.args))
+    return json_response(serialise.booking(found), cache=NO_STORE)
+
+
+@bp.post("/bookings/<reference>/cancel")
+@ratelimit.limited(LOOKUP_LIMIT)
+def cancel_booking(reference: str) -> Response:
+    """Cancel a booking (before its time) or a request (before it is confirmed)."""
+    last4 = params.cancel_body(request.get_data())
+    try:
+        cancelled = bookings.cancel(reference, last4)
+    except bookings.BookingNotFound as error:
+        raise ApiError(404, "not_found", str(error)) from None
+    except bookings.WrongStatus as error:
+        db.session.rollback()
+        raise ApiError(409, "wrong_status", str(error)) from None
+    db.session.commit()
+    return json_response(serialise.booking(cancelled), cache=NO_STORE)
+
+
+def _found(reference: str, phone_last4: str) -> Booking:
+    try:
+        return bookings.find_booking(reference, phone_last4)
+    except bookings.BookingNotFound as error:
+        raise ApiError(404, "not_found", str(error)) from None
 
 
 @bp.get("/villages/<code>/posts")

@@ -142,6 +142,7 @@ def _render_plate_page(*, address: str, token: str, village: Village, **context:
         "resident/plate.html",
         address=address,
         lang_next=url_for("resident.plate", token=token),
+        services_url=url_for("bookings.services", token=token),
         village=village,
         latest=publications.latest_by_category(village, per_category=content.LATEST_PER_CATEGORY),
         **context,

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from doorplate.bookings import service as bookings
 from doorplate.db import db
 from doorplate.i18n import safe_next
 from doorplate.places import registry
@@ -143,8 +144,12 @@ def password() -> ResponseReturnValue:
 @bp.get("/")
 @staff_required()
 def home() -> ResponseReturnValue:
-    counts = registry.scope_counts(current_scope())
-    return render_template("staff/home.html", counts=counts)
+    scope = current_scope()
+    return render_template(
+        "staff/home.html",
+        counts=registry.scope_counts(scope),
+        completed=bookings.completed_this_year(scope),
+    )
 
 
 @bp.get("/villages")

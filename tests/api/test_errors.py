@@ -60,7 +60,7 @@ def test_a_wrong_method_is_a_json_405(api: FlaskClient, method: str, path: str) 
 
 
 def test_a_wrong_method_on_an_unknown_path_is_a_json_404(api: FlaskClient) -> None:
-    response = api.post("/api/v1/bookings", json={})
+    response = api.post("/api/v1/nothing", json={})
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
 

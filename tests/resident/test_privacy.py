@@ -54,10 +54,16 @@ def test_two_households_of_a_village_see_the_same_page_but_for_the_address(
     assert _normalised(first, token1, address1) == _normalised(second, token2, address2)
     # The address appears once, as the page's heading.
     assert first.count(address1) == 1 and f">{address1}</h1>" in first
-    # The plate code appears only where the text-size and language switches return to the page;
-    # every link to the village's content is by village code, so a shared link has no address.
+    # The plate code appears only where the text-size and language switches return to the page
+    # and in the household's own booking links; every link to the village's content is by
+    # village code, so a shared link has no address.
     with_token = [href for href in re.findall(r'href="([^"]+)"', first) if token1 in href]
-    assert [href.split("?")[0] for href in with_token] == ["/text/large", "/lang/zh"]
+    assert [href.split("?")[0] for href in with_token] == [
+        "/text/large",
+        "/lang/zh",
+        f"/P/{token1}/services",
+        f"/P/{token1}/services#requests",
+    ]
 
 
 def test_no_page_shows_names_phones_or_household_counts(

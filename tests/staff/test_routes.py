@@ -62,6 +62,10 @@ def _url_values(rule: Rule, target: Secret, fmt: str) -> dict[str, Any]:
         "post_id": target.household_id,
         # Likewise (tests/publications/test_attachments_web.py aims at another village's file).
         "attachment_id": target.plate_id,
+        # Nor services or bookings (tests/bookings/test_catalogue_console.py and
+        # test_staff_console.py aim each route at another village's real ones).
+        "service_id": target.household_id,
+        "reference": "ZZZZZZZZ",
         "fmt": fmt,
     }
     unknown = sorted(rule.arguments - known.keys())
