@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -21,6 +20,7 @@ from sqlalchemy import exists, select
 from doorplate.bookings import catalogue
 from doorplate.bookings.models import ServiceKind
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places.importer import HouseholdRow
 from doorplate.places.models import Household, Town, Village
 from doorplate.places.service import import_households, update_village_contact
@@ -384,7 +384,7 @@ def create_demo_services(staff: dict[str, StaffUser], villages: dict[str, Villag
                     for opens, closes in DEMO_PERIODS
                 ],
             )
-    today = utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    today = utcnow().astimezone(county_zone()).date()
     catalogue.generate_all(today, current_app.config["BOOKING_HORIZON_DAYS"])
 
 

@@ -6,6 +6,7 @@ Chinese (``zh_Hans_CN``, the folder name flask-babel looks for) is the default; 
 from __future__ import annotations
 
 import functools
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel
@@ -45,6 +46,12 @@ def _best_match(accept_language: str) -> str | None:
     """
     best = parse_accept_header(accept_language, LanguageAccept).best_match(["zh", "zh-CN", "en"])
     return best.split("-")[0] if best else None
+
+
+def county_zone() -> ZoneInfo:
+    """The county's time zone (Asia/Shanghai), in which people read and type times and count
+    days; the database keeps UTC."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def select_locale() -> str | None:

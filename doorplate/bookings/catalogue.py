@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,6 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from doorplate import workdays
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places.models import Town, Village
 from doorplate.staff import audit
 from doorplate.staff.models import StaffUser
@@ -446,10 +446,6 @@ def remove_override(actor: StaffUser, service: Service, day: date) -> None:
 # --- slots -------------------------------------------------------------------------------------
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _periods_for(service: Service, day: date) -> list[OpeningHours]:
     """The hours that apply on an open ``day``: its own weekday's. A weekend day worked in place
     of a holiday (调休), or opened by an override, has no weekday of its own to follow, and which
@@ -509,7 +505,7 @@ def generate_slots(
     if service.kind is not ServiceKind.SLOT or end < start:
         return result
     now = now or utcnow()
-    zone = _zone()
+    zone = county_zone()
     overrides = {o.day: o.is_open for o in overrides_of(service, start) if o.day <= end}
     first = datetime.combine(start, time(), tzinfo=zone).astimezone(UTC)
     after = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)

@@ -32,9 +32,10 @@ from doorplate.bookings.catalogue_forms import (
 )
 from doorplate.bookings.models import Service, ServiceKind
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places import registry
 from doorplate.places.models import Town, Village
-from doorplate.publications.forms import COUNTY, county_zone, place_choices
+from doorplate.publications.forms import COUNTY, place_choices
 from doorplate.staff.access import current_scope, current_staff, staff_required
 
 console = Blueprint("services", __name__, url_prefix="/services")

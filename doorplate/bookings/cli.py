@@ -7,7 +7,6 @@ Each command is one transaction: it calls the use case, commits, and prints a on
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -17,6 +16,7 @@ from flask_babel import ngettext
 
 from doorplate.bookings import catalogue, service
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 
 bookings = AppGroup(
     "bookings",
@@ -34,7 +34,7 @@ def generate_slots_command(days: int | None) -> None:
     Safe to run again (daily from cron): existing slots are kept. Days in a year the national
     calendar does not cover get no slots unless staff opened them explicitly; a warning says so.
     """
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = county_zone()
     today = datetime.now(zone).date()
     generated = catalogue.generate_all(today, days or current_app.config["BOOKING_HORIZON_DAYS"])
     db.session.commit()

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -42,6 +41,7 @@ from doorplate.bookings.models import (
 )
 from doorplate.bookings.resident_forms import BookingForm, CancelForm, LookupForm, RequestForm
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.plates import service as plates
 from doorplate.plates.models import Plate
 
@@ -230,7 +230,7 @@ def _form_page(
 
 def _by_day(slots: list[Slot]) -> list[tuple[date, list[Slot]]]:
     """Slots grouped by their day in the county's time, as people read a calendar."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = county_zone()
 
     def day(slot: Slot) -> date:
         return slot.starts_at.astimezone(zone).date()

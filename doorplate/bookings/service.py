@@ -26,7 +26,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -48,6 +47,7 @@ from doorplate.bookings.models import (
     Slot,
 )
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places.models import Household, Village
 from doorplate.plates import tokens
 from doorplate.publications import attachments
@@ -625,13 +625,9 @@ class BookingFilter:
     upcoming_only: bool = False
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants a county-local day starts and ends."""
-    zone = _zone()
+    zone = county_zone()
     start = datetime.combine(day, time(), zone)
     return start, datetime.combine(day + timedelta(days=1), time(), zone)
 
@@ -653,7 +649,7 @@ def bookings_in_scope(
         start, end = _day_bounds(flt.day)
         query = query.where(when >= start, when < end)
     if flt.upcoming_only:
-        today = utcnow().astimezone(_zone()).date()
+        today = utcnow().astimezone(county_zone()).date()
         query = query.where(Slot.starts_at >= _day_bounds(today)[0])
         query = query.order_by(when, Booking.id)
     else:
@@ -691,7 +687,7 @@ def completed_count(
 
 def completed_this_year(scope: Scope, now: datetime | None = None) -> int:
     """办结 in ``scope`` since 1 January, county time: the figure the console shows."""
-    zone = _zone()
+    zone = county_zone()
     year = (now or utcnow()).astimezone(zone).year
     start = datetime.combine(date(year, 1, 1), time(), zone)
     return completed_count(scope, start=start.astimezone(UTC))
@@ -724,7 +720,7 @@ def purge_contacts(now: datetime, retention_days: int) -> int:
 def send_reminders(now: datetime) -> int:
     """Remind residents of bookings whose slot is on the next county-local day, once each (the
     conditional ``reminded_at`` update keeps two runs at once from both reminding)."""
-    tomorrow = now.astimezone(_zone()).date() + timedelta(days=1)
+    tomorrow = now.astimezone(county_zone()).date() + timedelta(days=1)
     start, end = _day_bounds(tomorrow)
     due = db.session.scalars(
         select(Booking)

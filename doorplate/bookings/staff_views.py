@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -39,6 +38,7 @@ from doorplate.bookings.staff_forms import (
     service_choices,
 )
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.publications.attachment_views import FILE_CSP
 from doorplate.publications.attachments import EXTENSIONS, content_disposition
 from doorplate.staff import audit
@@ -73,10 +73,6 @@ class HistoryEntry:
     at: datetime
     actor: str
     action: str
-
-
-def county_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 @console.context_processor

@@ -9,8 +9,6 @@ out of the form as aware datetimes.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,6 +30,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from doorplate.db import db
+from doorplate.i18n import county_zone
 from doorplate.places import registry
 from doorplate.places.models import Town
 from doorplate.publications.models import CATEGORY_LABELS, STATE_LABELS, PostState, PostStatus
@@ -47,11 +46,6 @@ COUNTY = "county"  # the place value of a county-wide post; towns and villages a
 MINE = "mine"  # list filter: the signed-in user's drafts and rejected posts
 ALL = "all"
 _CHOOSE = _l("Choose…")
-
-
-def county_zone() -> ZoneInfo:
-    """The zone ``datetime-local`` inputs are read in (resolved per request, from the config)."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def place_choices(scope: Scope) -> list[tuple[str, str]]:

@@ -22,9 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select, true, update
@@ -32,6 +30,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.base import ExecutableOption
 
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places.models import Town, Village
 from doorplate.publications import markdown, privacy
 from doorplate.publications.models import (
@@ -391,7 +390,7 @@ def shows_personal_data(post: Post, files: list[tuple[str, str]] | None = None) 
 
 def default_expiry(publish_at: datetime) -> datetime:
     """When a notice with personal data comes down: after ``PERSONAL_DATA_WORKING_DAYS``."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = county_zone()
     return working_days_after(publish_at, privacy.PERSONAL_DATA_WORKING_DAYS, zone)
 
 

@@ -34,13 +34,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.visits import bots
 from doorplate.visits.models import KEY_LENGTH, Visit, VisitSalt, VisitWindow
 
@@ -345,7 +345,7 @@ def _dialect() -> str:
 
 def _county_day(now: datetime) -> tuple[date, timedelta]:
     """The county's date at ``now`` and how far into that day ``now`` is."""
-    local = now.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    local = now.astimezone(county_zone())
     return local.date(), local - local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
