@@ -20,6 +20,7 @@ from doorplate.bookings import resident_views as booking_views
 from doorplate.publications import attachment_views
 from doorplate.resident import preferences
 from doorplate.resident import views as resident_views
+from doorplate.resident.fast_scan import FastScan
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_views.bp)
     app.register_blueprint(booking_views.bp)
     cli.init_app(app)
+    app.wsgi_app = FastScan(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

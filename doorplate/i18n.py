@@ -24,13 +24,20 @@ bp = Blueprint("i18n", __name__)
 
 def chosen_lang() -> str:
     """The short language code ("zh" or "en") for the current request."""
-    explicit = request.args.get("lang")
-    if explicit in LOCALES:
-        return explicit
-    cookie = request.cookies.get(LANG_COOKIE)
-    if cookie in LOCALES:
-        return cookie
-    best = _best_match(request.headers.get("Accept-Language", ""))
+    return lang_for(
+        request.args.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("Accept-Language", ""),
+    )
+
+
+def lang_for(explicit: str | None, cookie: str | None, accept_language: str) -> str:
+    """The short language code for an explicit choice, the cookie and the browser's header, in
+    that order of precedence, else the default."""
+    for choice in (explicit, cookie):
+        if choice is not None and choice in LOCALES:
+            return choice
+    best = _best_match(accept_language)
     if best:
         return best
     default = current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -8,6 +8,7 @@ critical CSS to fit one round trip on a weak rural connection, and nothing else 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 
 from flask import Flask, Request, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -60,6 +61,19 @@ _EVERY_RESPONSE = (
 )
 
 
+def security_headers(
+    *, nonce: str | None, secure: bool, present: Collection[str] = ()
+) -> list[tuple[str, str]]:
+    """The security headers every response carries, but those in ``present`` (lowercase names,
+    set by the view itself)."""
+    added = [(name, value) for name, value in _EVERY_RESPONSE if name.lower() not in present]
+    if "content-security-policy" not in present:
+        added.append(("Content-Security-Policy", content_security_policy(nonce)))
+    if secure and "strict-transport-security" not in present:
+        added.append(("Strict-Transport-Security", HSTS))
+    return added
+
+
 def _set_headers(response: Response) -> Response:
     """Add the security headers a view has not set itself.
 
@@ -68,14 +82,11 @@ def _set_headers(response: Response) -> Response:
     """
     headers = response.headers
     present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers iterates pairs)
-    added = [(name, value) for name, value in _EVERY_RESPONSE if name.lower() not in present]
-    if "content-security-policy" not in present:
-        added.append(
-            ("Content-Security-Policy", content_security_policy(request.environ.get(NONCE_KEY)))
+    headers.extend(
+        security_headers(
+            nonce=request.environ.get(NONCE_KEY), secure=request.is_secure, present=present
         )
-    if request.is_secure and "strict-transport-security" not in present:
-        added.append(("Strict-Transport-Security", HSTS))
-    headers.extend(added)
+    )
     if "staff" in request.blueprints:
         # Staff pages show personal data: never keep them in a shared or back-button cache.
         headers["Cache-Control"] = "no-store"
