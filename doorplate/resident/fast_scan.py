@@ -57,7 +57,12 @@ class FastScan:
         self._session_cookie = app.config["SESSION_COOKIE_NAME"]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        page = self._cached_scan(environ) if self._may_answer(environ) else None
+        page = None
+        if self._may_answer(environ):
+            try:
+                page = self._cached_scan(environ)
+            except Exception:  # noqa: BLE001 (Flask's path meets it again and reports it properly)
+                page = None
         if page is None:
             return self._wsgi_app(environ, start_response)
         body, nonce = page

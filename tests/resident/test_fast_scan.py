@@ -177,3 +177,27 @@ def test_over_https_the_fast_path_sends_hsts(
     fast = _scan(client, token, base_url="https://dp.example.gov.cn")
     assert view_calls == [token]
     assert fast.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_failure_on_the_fast_path_leaves_the_answer_to_flask(
+    client: FlaskClient,
+    county: County,
+    plate_of: Callable[..., str],
+    view_calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = plate_of(county.a)
+    _scan(client, token)
+    real_scan = plates.scan
+    failures = []
+
+    def scan_failing_once(raw: str) -> plates.Scanned:
+        if not failures:
+            failures.append(raw)
+            raise OSError("connection reset")
+        return real_scan(raw)
+
+    monkeypatch.setattr(plates, "scan", scan_failing_once)
+    assert _scan(client, token).status_code == 200
+    assert failures == [token]
+    assert view_calls == [token, token]
