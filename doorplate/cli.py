@@ -17,6 +17,7 @@ from doorplate.bookings import cli as bookings_cli
 from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
 from doorplate.staff import cli as staff_cli
+from doorplate.stats import cli as stats_cli
 from doorplate.visits import cli as visits_cli
 
 
@@ -64,6 +65,7 @@ def init_app(app: Flask) -> None:
         *places_cli.COMMANDS,
         *plates_cli.COMMANDS,
         *staff_cli.COMMANDS,
+        *stats_cli.COMMANDS,
         *visits_cli.COMMANDS,
     ):
         app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Statistics: the county's figures counted from the raw records, and the annual report."""
