@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "RESIDENT_PAGE_CACHE_SECONDS": 30,
     # How often a worker records the visits its plate pages queued (doorplate/visits/queue.py);
     # 0 records each in its own request.
-    "VISIT_FLUSH_SECONDS": 1.0,
+    "VISIT_FLUSH_SECONDS": 0.25,
     # Post attachments (JPEG, PNG, PDF): each file's size, files per post, and an image's pixels
     # (a 40-megapixel photo takes 160 MB to re-encode; more is refused as a decompression bomb)
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,

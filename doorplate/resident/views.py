@@ -79,7 +79,7 @@ def plate(token: str) -> ResponseReturnValue:
     This is the page a county-wide notice sends hundreds of scans a second to: one query reads
     the plate (without taking SQLite's write lock), the village's page comes from
     :mod:`~doorplate.resident.page_cache` filled with the household's values, and the visit is
-    queued for :mod:`~doorplate.visits.queue` to record within a second.
+    queued for :mod:`~doorplate.visits.queue` to record within a quarter of a second.
     """
     with reading():
         try:

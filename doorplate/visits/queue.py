@@ -3,15 +3,16 @@
 A scan answers from memory (the village's cached page) and queues its visit here; a thread in
 each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one transaction with
 :func:`doorplate.visits.service.record_many`, at each visit's own time and by the same rule a
-synchronous scan follows. What changes is that a visit reaches the database up to a second
+synchronous scan follows. What changes is that a visit reaches the database up to a flush interval
 later, and that one transaction of four statements (one SQLite write lock, one commit) carries
 many visits instead of one.
 
 What a visit needs for its visitor key (address and user agent) stays in this process's memory
 until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
 the queue before the process exits; a worker killed outright (SIGKILL, a power cut) loses at
-most its last second of visits. While the database is unreachable a batch is kept and retried,
-up to :data:`MAX_PENDING` visits, after which the oldest are dropped with an error in the log.
+most its last flush interval of visits. While the database is unreachable a batch is kept and
+retried, up to :data:`MAX_PENDING` visits, after which the oldest are dropped with an error in
+the log.
 
 ``VISIT_FLUSH_SECONDS = 0`` records each visit in the scan's own request instead.
 """

@@ -6,12 +6,15 @@ gunicorn on loopback under the same worker settings and drives it with wrk (Debi
 Every request opens a random demo plate with a User-Agent of its own, so every request is a new
 visitor and records a visit: the worst case, two writes per page. Runs alternate baseline and
 plate page so machine noise hits both; the report gives medians, the ratio of medians and wrk's
-p99, and checks the visits stored against the 2xx responses wrk counted. For scale it also serves
+p99, and checks the visits stored against the 2xx responses wrk counted. Each measured run follows
+a few seconds of the same load on the same server (``--warmup``), so a p99 is the steady state's,
+not each new worker's first requests (imports, connections, the first rendering of each village's
+page, the day's visitor salt). For scale it also serves
 the naive way to build the page (``hello_app.naive``: render a 5 KB template, insert the visit
 through the ORM, commit).
 
-    python scripts/bench/scan.py [--runs 3] [--duration 10] [--connections 32] [--workers 4]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
+    python scripts/bench/scan.py [--runs 3] [--duration 10] [--warmup 3] [--connections 32]
+        [--workers 4] [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
 """
 
 from __future__ import annotations
@@ -176,13 +179,24 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
     baseline: list[Run] = []
     naive: list[Run] = []
     plate: list[Run] = []
+    warm_plate: list[Run] = []  # their visits are stored too
+
+    def measure(url: str, paths_file: Path, warmed: list[Run] | None = None) -> Run:
+        """A warm-up run (each worker's first requests: imports, connections, caches), then
+        the measured one on the same server."""
+        if args.warmup:
+            warm = wrk(url, paths_file, script, args.warmup, args.connections)
+            if warmed is not None:
+                warmed.append(warm)
+        return wrk(url, paths_file, script, args.duration, args.connections)
+
     for _ in range(args.runs):
         with gunicorn("hello_app:app", args.workers, env, here, args.worker_class) as url:
-            baseline.append(wrk(url, root_path, script, args.duration, args.connections))
+            baseline.append(measure(url, root_path))
         with gunicorn("hello_app:naive", args.workers, env, here, args.worker_class) as url:
-            naive.append(wrk(url, plate_paths, script, args.duration, args.connections))
+            naive.append(measure(url, plate_paths))
         with gunicorn("wsgi:app", args.workers, env, ROOT, args.worker_class) as url:
-            plate.append(wrk(url, plate_paths, script, args.duration, args.connections))
+            plate.append(measure(url, plate_paths, warm_plate))
     hello_rate = statistics.median(run.requests_per_second for run in baseline)
     naive_rate = statistics.median(run.requests_per_second for run in naive)
     plate_rate = statistics.median(run.requests_per_second for run in plate)
@@ -199,7 +213,7 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
         f"  ratio to hello-world: plate page {plate_rate / hello_rate:.2f}x,"
         f" naive page {naive_rate / hello_rate:.2f}x"
     )
-    counted = sum(run.responses - run.errors for run in plate)
+    counted = sum(run.responses - run.errors for run in [*plate, *warm_plate])
     stored = visits_stored(database_url)
     # A response wrk was still reading when its time ran out is stored but not counted by wrk.
     print(f"  visits stored {stored}, 2xx responses counted by wrk {counted}")
@@ -208,6 +222,9 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of load before each measured run"
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
