@@ -22,7 +22,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -238,22 +238,8 @@ def book(
     if errors:
         raise InvalidBooking(errors)
     assert slot is not None
-
-    def build(reference: str) -> Booking:
-        return Booking(
-            reference=reference,
-            service_id=slot.service_id,
-            slot_id=slot.id,
-            household_id=household.id,
-            village_id=household.village_id,
-            contact_name=name,
-            phone=phone,
-            purpose=data.purpose,
-            idempotency_key=data.idempotency_key,
-            created_at=now,
-        )
-
-    return _create(household, data.idempotency_key, build, slot, now)
+    fields = dict(service_id=slot.service_id, slot_id=slot.id)
+    return _create(household, (name, phone, data.purpose, data.idempotency_key), fields, slot, now)
 
 
 def submit_request(
@@ -300,22 +286,9 @@ def submit_request(
     if errors:
         raise InvalidBooking(errors)
     assert service is not None
-
-    def build(reference: str) -> Booking:
-        return Booking(
-            reference=reference,
-            service_id=service.id,
-            household_id=household.id,
-            village_id=household.village_id,
-            contact_name=name,
-            phone=phone,
-            purpose=data.purpose,
-            description=description,
-            idempotency_key=data.idempotency_key,
-            created_at=now,
-        )
-
-    booking, created = _create(household, data.idempotency_key, build, None, now)
+    asked = (name, phone, data.purpose, data.idempotency_key)
+    fields = dict(service_id=service.id, description=description)
+    booking, created = _create(household, asked, fields, None, now)
     if created and photo is not None:
         db.session.add(RequestPhoto(booking_id=booking.id, **photo))
         db.session.flush()
@@ -335,17 +308,20 @@ def _photo(data: bytes) -> tuple[dict[str, Any] | None, str]:
 
 def _create(
     household: Household,
-    key: str,
-    build: Callable[[str], Booking],
+    asked: tuple[str, str, str, str],
+    fields: dict[str, Any],
     slot: Slot | None,
     now: datetime,
 ) -> tuple[Booking, bool]:
-    """Take a place (for a slot) and insert the booking in one savepoint.
+    """Take a place (for a slot) and insert the booking in one savepoint: the household's
+    validated ``asked`` (contact name, phone, purpose, idempotency key) and the kind's own
+    ``fields`` (service, slot or description).
 
     When the insert hits a unique index, the savepoint (and the place) is given back and the
     winner decides: the same key → that booking; an active booking of the same slot → refused;
     only a reference collision is tried again with a new reference.
     """
+    name, phone, purpose, key = asked
     attempts = 0
     while True:
         attempts += 1
@@ -354,7 +330,17 @@ def _create(
             with db.session.begin_nested():
                 if slot is not None and not _take_place(slot, now):
                     raise SlotFull(catalogue.next_free_slots(slot.service_id, now, NEXT_SLOTS))
-                booking = build(reference)
+                booking = Booking(
+                    reference=reference,
+                    household_id=household.id,
+                    village_id=household.village_id,
+                    contact_name=name,
+                    phone=phone,
+                    purpose=purpose,
+                    idempotency_key=key,
+                    created_at=now,
+                    **fields,
+                )
                 db.session.add(booking)
                 db.session.flush()
         except IntegrityError:
