@@ -15,6 +15,9 @@ the cache is off (``RESIDENT_PAGE_CACHE_SECONDS = 0``, as in most tests). The
 rules the view applies live in shared functions (``plates.scan``, ``i18n.lang_for``,
 ``page_cache``, ``visit_queue.record_scan``, ``security.security_headers``), and
 tests/resident/test_fast_scan.py holds both paths to the same page and headers.
+
+It reads the client's address from ``REMOTE_ADDR`` as Flask does: middleware that rewrites the
+environ behind a proxy (werkzeug's ``ProxyFix``) must wrap this one, not sit inside it.
 """
 
 from __future__ import annotations
