@@ -160,6 +160,15 @@ class TownTally:
 
 
 @dataclass(frozen=True)
+class VillageTally:
+    village_id: int
+    code: str
+    name: str
+    town_id: int
+    tally: Tally
+
+
+@dataclass(frozen=True)
 class MonthTally:
     month: date  # its first day
     tally: Tally
@@ -167,7 +176,7 @@ class MonthTally:
 
 def tally(period: Period, area: Scope = COUNTY) -> Tally:
     """The figures of ``area`` for ``period``."""
-    return _tallies(period, area, None)[None]
+    return _tallies(period, area)[None]
 
 
 def by_town(period: Period) -> tuple[TownTally, ...]:
@@ -178,8 +187,26 @@ def by_town(period: Period) -> tuple[TownTally, ...]:
     day is one visitor of the county that day.
     """
     towns = db.session.execute(select(Town.id, Town.code, Town.name).order_by(Town.code)).all()
-    tallies = _tallies(period, COUNTY, [town.id for town in towns])
+    tallies = _tallies(period, COUNTY, Village.town_id, [town.id for town in towns])
     return tuple(TownTally(town.id, town.code, town.name, tallies[town.id]) for town in towns)
+
+
+def by_village(period: Period, area: Scope = COUNTY) -> tuple[VillageTally, ...]:
+    """Each village's figures in ``area`` for ``period``, in code order.
+
+    A village's published items are its own posts only: the town's and county's posts it shows
+    are counted at their own level (see the module docstring).
+    """
+    villages = db.session.execute(
+        select(Village.id, Village.code, Village.name, Village.town_id)
+        .where(*_in_area(Village.id, area))
+        .order_by(Village.code)
+    ).all()
+    tallies = _tallies(period, area, Village.id, [village.id for village in villages])
+    return tuple(
+        VillageTally(village.id, village.code, village.name, village.town_id, tallies[village.id])
+        for village in villages
+    )
 
 
 def by_month(year: int, area: Scope = COUNTY) -> tuple[MonthTally, ...]:
@@ -190,17 +217,18 @@ def by_month(year: int, area: Scope = COUNTY) -> tuple[MonthTally, ...]:
     )
 
 
-Key = int | None  # a town's id, or None for the whole area
+Key = int | None  # a town's or village's id, or None for the whole area
+Group = Any  # Village.town_id or Village.id: what the figures are counted per, or None
 
 
-def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dict[Key, Tally]:
-    """The figures of ``area``, per town of ``town_ids`` or (``None``) as one total."""
+def _tallies(
+    period: Period, area: Scope, group: Group = None, keys: Sequence[int] | None = None
+) -> dict[Key, Tally]:
+    """The figures of ``area``: per ``group`` (a town's or a village's id), for each of
+    ``keys``, or with no group as one total keyed None."""
     start, end = period.utc_bounds()
-    by_town = town_ids is not None
     registered = [Household.status == HouseholdStatus.ACTIVE, Household.created_at < end]
-    households = _grouped(
-        Household, Household.village_id, [func.count()], registered, area, by_town
-    )
+    households = _grouped(Household, Household.village_id, [func.count()], registered, area, group)
     covered = _grouped(
         join(Plate, Household, Plate.household_id == Household.id),
         Household.village_id,
@@ -211,7 +239,7 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
             or_(Plate.status == PlateStatus.ACTIVE, Plate.revoked_at >= end),
         ],
         area,
-        by_town,
+        group,
     )
     day = cast(_county_day(Visit.occurred_at, period), String)
     visits = _grouped(
@@ -220,7 +248,7 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
         [func.count(), func.count(distinct(day + Visit.visitor_key))],
         _within(Visit.occurred_at, start, end),
         area,
-        by_town,
+        group,
     )
     received = _grouped(
         Booking,
@@ -231,7 +259,7 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
         ],
         _within(Booking.created_at, start, end),
         area,
-        by_town,
+        group,
     )
     closed = {
         status: _grouped(
@@ -240,7 +268,7 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
             [func.count()],
             [Booking.status == status, *_within(column, start, end)],
             area,
-            by_town,
+            group,
         )
         for status, column in (
             (BookingStatus.COMPLETED, Booking.completed_at),
@@ -248,8 +276,8 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
             (BookingStatus.NO_SHOW, Booking.closed_at),
         )
     }
-    published = _published(start, end, area, by_town)
-    medians = _median_handling(start, end, area, by_town)
+    published = _published(start, end, area, group)
+    medians = _median_handling(start, end, area, group)
 
     def figure(rows: dict[Key, tuple[Any, ...]], key: Key, column: int = 0) -> int:
         return int(rows[key][column]) if key in rows else 0
@@ -270,7 +298,7 @@ def _tallies(period: Period, area: Scope, town_ids: Sequence[int] | None) -> dic
             no_show=figure(closed[BookingStatus.NO_SHOW], key),
             median_handling=medians.get(key),
         )
-        for key in (town_ids if town_ids is not None else [None])
+        for key in (keys if group is not None else [None])
     }
 
 
@@ -292,31 +320,36 @@ def _grouped(
     aggregates: list[ColumnElement[Any]],
     conditions: list[ColumnElement[bool]],
     area: Scope,
-    by_town: bool,
+    group: Group,
 ) -> dict[Key, tuple[Any, ...]]:
-    """``aggregates`` over the rows of ``source`` meeting ``conditions`` in ``area``: per town
-    (keyed by its id) or, keyed None, for the whole area."""
+    """``aggregates`` over the rows of ``source`` meeting ``conditions`` in ``area``: per
+    ``group`` (keyed by the town's or village's id) or, keyed None, for the whole area."""
     where = [*conditions, *_in_area(village_column, area)]
-    if not by_town:
+    if group is None:
         row = db.session.execute(select(*aggregates).select_from(source).where(*where)).one()
         return {None: tuple(row)}
-    statement = (
-        select(Village.town_id, *aggregates)
-        .select_from(source)
-        .join(Village, village_column == Village.id)
-        .where(*where)
-        .group_by(Village.town_id)
-    )
+    if group is Village.id:  # the rows name their village already: no join needed
+        statement = select(village_column, *aggregates).select_from(source)
+        statement = statement.where(*where).group_by(village_column)
+    else:
+        statement = (
+            select(group, *aggregates)
+            .select_from(source)
+            .join(Village, village_column == Village.id)
+            .where(*where)
+            .group_by(group)
+        )
     return {row[0]: tuple(row[1:]) for row in db.session.execute(statement)}
 
 
 def _published(
-    start: datetime | None, end: datetime, area: Scope, by_town: bool
+    start: datetime | None, end: datetime, area: Scope, group: Group
 ) -> dict[tuple[Key, Category], int]:
-    """Posts that went live in the period, per (town or None, category).
+    """Posts that went live in the period, per (town, village or None, category).
 
     Per town, a post belongs to its own town or to its village's town; the county's posts have
-    the key None there and so appear in no town.
+    the key None there and so appear in no town. Per village, a post belongs to its own village
+    only.
     """
     live_at = case((Post.publish_at > Post.published_at, Post.publish_at), else_=Post.published_at)
     where = [
@@ -329,30 +362,36 @@ def _published(
     elif area.town_id is not None:
         villages = select(Village.id).where(Village.town_id == area.town_id)
         where.append(or_(Post.town_id == area.town_id, Post.village_id.in_(villages)))
-    key = func.coalesce(Post.town_id, Village.town_id) if by_town else null()
-    statement = select(key, Post.category, func.count()).where(*where)
-    if by_town:
-        statement = statement.outerjoin(Village, Post.village_id == Village.id).group_by(
-            key, Post.category
-        )
+    if group is None:
+        statement = select(null(), Post.category, func.count()).group_by(Post.category)
+    elif group is Village.id:
+        statement = select(Post.village_id, Post.category, func.count())
+        statement = statement.where(Post.village_id.is_not(None))
+        statement = statement.group_by(Post.village_id, Post.category)
     else:
-        statement = statement.group_by(Post.category)
+        key = func.coalesce(Post.town_id, Village.town_id)
+        statement = select(key, Post.category, func.count())
+        statement = statement.outerjoin(Village, Post.village_id == Village.id)
+        statement = statement.group_by(key, Post.category)
+    statement = statement.where(*where)
     return {(town, category): count for town, category, count in db.session.execute(statement)}
 
 
 def _median_handling(
-    start: datetime | None, end: datetime, area: Scope, by_town: bool
+    start: datetime | None, end: datetime, area: Scope, group: Group
 ) -> dict[Key, timedelta]:
-    """The median handling time per town (or, keyed None, of the area), found by the database.
+    """The median handling time per ``group`` (or, keyed None, of the area), found by the
+    database.
 
     Window functions rank each group's durations; the outer query averages the middle one or
     two, so only one row per group comes back.
     """
     seconds = _seconds_between(Booking.created_at, Booking.completed_at)
-    partition = {"partition_by": Village.town_id} if by_town else {}
+    key = Booking.village_id if group is Village.id else group
+    partition = {} if key is None else {"partition_by": key}
     ranked = (
         select(
-            (Village.town_id if by_town else null()).label("key"),
+            (null() if key is None else key).label("key"),
             seconds.label("seconds"),
             func.row_number().over(order_by=seconds, **partition).label("rank"),
             func.count().over(**partition).label("n"),
@@ -364,7 +403,7 @@ def _median_handling(
             *_in_area(Booking.village_id, area),
         )
     )
-    if by_town:
+    if group is Village.town_id:
         ranked = ranked.join(Village, Booking.village_id == Village.id)
     middle = ranked.subquery()
     statement = (

@@ -20,6 +20,7 @@ from doorplate.stats.tallies import (
     UnsupportedZone,
     by_month,
     by_town,
+    by_village,
     tally,
 )
 
@@ -123,6 +124,25 @@ def test_by_town_gives_each_towns_figures(county: County) -> None:
         median_handling=timedelta(minutes=30),
     )
     assert towns[1].tally == tally(YEAR, Scope(town_id=county.town_b))
+
+
+def test_by_village_gives_each_villages_own_figures(county: County) -> None:
+    villages = by_village(YEAR)
+    assert [(village.code, village.name) for village in villages] == [
+        ("330327100201", "渡龙村"),
+        ("330327100202", "上垟村"),
+        ("330327101201", "项东村"),
+    ]
+    for village in villages:
+        assert village.tally == tally(YEAR, Scope(village_id=village.village_id))
+    assert villages[2].town_id == county.town_b
+    # One town's villages only, and with the same figures as counted for the county.
+    in_town_a = by_village(YEAR, Scope(town_id=county.town_a))
+    assert in_town_a == villages[:2]
+    town_b = by_town(YEAR)[1].tally
+    b1 = villages[2].tally
+    assert (b1.visits, b1.completed) == (town_b.visits, town_b.completed)
+    assert b1.published.total < town_b.published.total  # the town's own post is not the village's
 
 
 def test_by_month_counts_each_month_of_county_time(county: County) -> None:
