@@ -56,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     # "module:callable" returning the notifier for booking events; the default only logs
     "BOOKING_NOTIFIER": "doorplate.bookings.notify:LogNotifier",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Publication timeliness on the dashboard: finance (财务) must go out every "month" (Zhejiang's
+    # rule for village finance) or every "quarter" (small villages); see doorplate/stats/timeliness.py
+    "FINANCE_DISCLOSURE_EVERY": "month",
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,

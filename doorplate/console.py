@@ -13,11 +13,15 @@ from doorplate.plates.views import console as plates_console
 from doorplate.publications.attachment_views import console as attachments_console
 from doorplate.publications.views import console as posts_console
 from doorplate.staff.views import bp
+from doorplate.stats.report_views import console as reports_console
+from doorplate.stats.views import console as stats_console
 
 bp.register_blueprint(plates_console)
 bp.register_blueprint(posts_console)
 bp.register_blueprint(attachments_console)
 bp.register_blueprint(services_console)
 bp.register_blueprint(bookings_console)
+bp.register_blueprint(stats_console)
+bp.register_blueprint(reports_console)
 
 __all__ = ["bp"]

@@ -24,8 +24,8 @@ scans the QR code on its door, for a WeChat mini-program, the province's app or 
   one household-specific item is the address line a plate lookup returns, which is written on the
   plate itself.
 - **Nothing personal, ever.** No response contains a resident's name or phone number, a count of
-  households, anyone else's booking or anything about staff. Posts showing personal data are
-  masked before publishing (`138****8000`) and expire.
+  households (but for the statistics' area totals), anyone else's booking or anything about staff.
+  Posts showing personal data are masked before publishing (`138****8000`) and expire.
 - **A guessed code learns nothing.** Every unknown code, whatever its form, gets the same 404
   body; a revoked plate gets 410. Plate lookups are sent with `Cache-Control: no-store`.
 - **A lookup is not a visit.** The county's visit figures (访问人次) count openings of the plate
@@ -48,6 +48,16 @@ scans the QR code on its door, for a WeChat mini-program, the province's app or 
   timeout or a double tap.
 - A full slot answers `409` with `next_slots`, the next free ones; a body that is not valid
   answers `422` with `fields`, each field at fault with a translated message.
+
+## Statistics
+- `GET /api/v1/stats` gives the figures the county reports (DESIGN §8): for the county, a town or
+  a village, over a period of county dates (Asia/Shanghai). Aggregates only: totals of an area,
+  never a row about one household, person or booking.
+- The period is `[from, to)`: `from` included, `to` **excluded**, both `YYYY-MM-DD`. Without
+  `from` the figures are since launch (累计); without `to` they run to the end of today (`to` is
+  tomorrow). So a calendar year is `from=2021-01-01&to=2022-01-01`.
+- Households registered and covered are stocks at the period's end; everything else counts the
+  events in the period. Cached for five minutes (`Cache-Control: public, max-age=300`).
 
 ## Conventions
 - JSON in UTF-8, Chinese written as itself. Times are RFC 3339 in UTC (`2026-12-01T02:00:00Z`).
@@ -425,6 +435,82 @@ SCHEMAS.update(
 )
 
 
+COUNT = {"type": "integer", "minimum": 0}
+DAY = {"type": "string", "format": "date"}
+
+SCHEMAS.update(
+    {
+        "StatsArea": _object(
+            {
+                "level": {"enum": ["county", "town", "village"]},
+                "county": {**STRING, "description": "The county's name."},
+                "town": {
+                    "oneOf": [_ref("schemas", "Place"), {"type": "null"}],
+                    "description": "The town asked for, or the village's town; null for the "
+                    "county.",
+                },
+                "village": {"oneOf": [_ref("schemas", "Place"), {"type": "null"}]},
+            },
+            "The area counted.",
+        ),
+        "Stats": _object(
+            {
+                "from": {
+                    "type": ["string", "null"],
+                    "format": "date",
+                    "description": "The first county day counted; null: since launch (累计).",
+                },
+                "to": {**DAY, "description": "The day after the last one counted (exclusive)."},
+                "area": _ref("schemas", "StatsArea"),
+                "households_registered": {
+                    **COUNT,
+                    "description": "Active households registered before `to`.",
+                },
+                "households_covered": {
+                    **COUNT,
+                    "description": "Registered households with a plate installed before `to` "
+                    "and not revoked by then.",
+                },
+                "visits": {
+                    **COUNT,
+                    "description": "Openings of plate pages (访问人次): repeats by one visitor "
+                    "within 30 minutes count once, link-preview bots not at all.",
+                },
+                "unique_visitors": {
+                    **COUNT,
+                    "description": "Distinct visitors per county day, summed over the days.",
+                },
+                "published": _object(
+                    {
+                        **{category.value: COUNT for category in Category},
+                        "three_affairs": {
+                            **COUNT,
+                            "description": "affairs + party + finance (三务).",
+                        },
+                        "total": {**COUNT, "description": "Every category."},
+                    },
+                    "Items that went live in the period, by category. A town's figure counts "
+                    "the town's posts and its villages'; the county's also its own.",
+                ),
+                "bookings_received": {**COUNT, "description": "Bookings (with a slot) made."},
+                "requests_received": {**COUNT, "description": "Requests (no slot) sent."},
+                "completed": {**COUNT, "description": "Bookings and requests completed (办结)."},
+                "cancelled": COUNT,
+                "no_show": COUNT,
+                "median_handling_seconds": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "description": "Median time from received to completed of those completed "
+                    "in the period, in seconds (a half when the middle two differ by an odd "
+                    "number); null when none was completed.",
+                },
+            },
+            "An area's figures for a period: aggregates only.",
+        ),
+    }
+)
+
+
 PARAMETERS: dict[str, Any] = {
     "lang": {
         "name": "lang",
@@ -747,6 +833,60 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+PATHS["/api/v1/stats"] = {
+    "get": {
+        "operationId": "getStats",
+        "summary": "The county's figures",
+        "description": "The figures of the county, a town or a village for the county days "
+        "`[from, to)` (see Statistics above): `to` is exclusive. Aggregates only.",
+        "parameters": [
+            {
+                "name": "from",
+                "in": "query",
+                "description": "The first day counted (included). Absent: since launch. "
+                f"Days from {params.STATS_FIRST_DAY} to {params.STATS_LAST_DAY}.",
+                "schema": DAY,
+            },
+            {
+                "name": "to",
+                "in": "query",
+                "description": "The day after the last one counted (excluded). Absent: "
+                "tomorrow, so today is counted. At most "
+                f"{params.STATS_MAX_DAYS} days after `from`, and after it.",
+                "schema": DAY,
+            },
+            {
+                "name": "town",
+                "in": "query",
+                "description": "A town's code: only its figures.",
+                "schema": STRING,
+            },
+            {
+                "name": "village",
+                "in": "query",
+                "description": "A village's code: only its figures. With `town`, the village "
+                "must be in that town.",
+                "schema": STRING,
+            },
+            *_LANGUAGE,
+        ],
+        "responses": {
+            "200": _json(
+                _ref("schemas", "Stats"),
+                "The figures.",
+                headers=_cache_header("public, max-age=300"),
+            ),
+            "400": _ref("responses", "BadParameter"),
+            "404": _not_found(
+                "`not_found`: no town or village has the code given, or the village is not in "
+                "the town given."
+            ),
+            "default": _ref("responses", "Error"),
+        },
+    }
+}
+
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -1,6 +1,6 @@
-"""The query parameters of the posts list and the JSON bodies of the booking endpoints, checked
-strictly: a client that sends a wrong value is told which parameter or field and what it may be,
-rather than getting a quietly different answer.
+"""The query parameters of the posts list and the statistics, and the JSON bodies of the
+booking endpoints, checked strictly: a client that sends a wrong value is told which parameter
+or field and what it may be, rather than getting a quietly different answer.
 
 A body's fields are checked here only for their JSON type and for what the database could not
 store (a number past an INTEGER column, a NUL character, an overlong key); what a value *means*
@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -31,6 +32,12 @@ SLOTS_LISTED = 50  # open slots listed per service: about two weeks of a busy se
 KEY_MAX_LENGTH = 64  # Booking.idempotency_key
 TEXT_MAX_LENGTH = 1000  # longer than any field the use cases accept; keeps junk out of them
 _LAST4 = re.compile(r"[0-9]{4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Statistics: the dates a county's figures can be for (within them Python can compute the UTC
+# bounds), and a period of at most ten years, leap days included, with a few days to spare.
+STATS_FIRST_DAY = date(2000, 1, 1)
+STATS_LAST_DAY = date(2999, 12, 31)
+STATS_MAX_DAYS = 3660
 _KEPT_CONTROLS = frozenset("\n\r\t")  # a description may have lines
 
 BOOKING_FIELDS = {
@@ -185,3 +192,65 @@ def _field_problem(name: str, value: Any, kind: type) -> str | None:
     if any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in value):
         return _("This may not contain control characters.")
     return None
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """County dates [start, end): ``start`` None is since launch; ``end`` is exclusive."""
+
+    start: date | None
+    end: date
+    town: str | None
+    village: str | None
+
+
+def stats_query(args: MultiDict[str, str], today: date) -> StatsQuery:
+    """The statistics query: ``from`` (optional), ``to`` (exclusive, default tomorrow: up to and
+    including today), ``town`` and ``village`` codes; an empty value counts as absent."""
+    start = _date(args, "from")
+    end = _date(args, "to") or today + timedelta(days=1)
+    if start is not None:
+        if start >= end:
+            raise ApiError(
+                400, INVALID, _("The parameter from must be a day before the parameter to."), "from"
+            )
+        if (end - start).days > STATS_MAX_DAYS:
+            raise ApiError(
+                400,
+                INVALID,
+                _(
+                    "The parameters from and to may be at most %(days)d days apart.",
+                    days=STATS_MAX_DAYS,
+                ),
+                "from",
+            )
+    return StatsQuery(
+        start=start,
+        end=end,
+        town=args.get("town", "").strip() or None,
+        village=args.get("village", "").strip() or None,
+    )
+
+
+def _date(args: MultiDict[str, str], name: str) -> date | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    if _DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:  # 2021-02-30
+            day = None
+        if day is not None and STATS_FIRST_DAY <= day <= STATS_LAST_DAY:
+            return day
+    raise ApiError(
+        400,
+        INVALID,
+        _(
+            "The parameter %(name)s must be a date written YYYY-MM-DD, from %(first)s to %(last)s.",
+            name=name,
+            first=STATS_FIRST_DAY.isoformat(),
+            last=STATS_LAST_DAY.isoformat(),
+        ),
+        name,
+    )

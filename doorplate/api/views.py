@@ -1,5 +1,5 @@
 """The ``api`` blueprint (``/api/v1``): plate lookup, a village's posts, one post, a plate's
-services, bookings and requests, the OpenAPI document.
+services, bookings and requests, the county's statistics, the OpenAPI document.
 
 Each view loads (404 for anything not public), checks its parameters (400 naming the one at fault)
 or its JSON body (422 naming each field at fault) and answers JSON. Only the booking endpoints
@@ -23,11 +23,15 @@ from doorplate.bookings import catalogue
 from doorplate.bookings import service as bookings
 from doorplate.bookings.models import Booking, ServiceKind
 from doorplate.db import db, utcnow
+from doorplate.i18n import county_zone
 from doorplate.places import registry
+from doorplate.places.models import Town, Village
 from doorplate.plates import service as plates
 from doorplate.plates.models import Plate
+from doorplate.publications.models import Category
 from doorplate.publications.service import visible_posts
 from doorplate.security import csrf
+from doorplate.stats.tallies import Period, Tally, tally
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -35,6 +39,8 @@ errors.init_blueprint(bp)
 
 # The count of attempts at a reference with phone digits, per address, shared with the pages.
 LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
+# Aggregates over months and years: five minutes' staleness is nothing to anyone reading them.
+STATS_CACHE = "public, max-age=300"
 
 
 @bp.get("/plates/<path:token>")
@@ -213,6 +219,58 @@ def post(post_id: int) -> Response:
     if found is None:
         raise ApiError(404, "not_found", _("There is no published post with this number."))
     return json_response(serialise.post_detail(found), cache=PUBLIC_CACHE)
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    """The county's, a town's or a village's figures for a period of county dates [from, to):
+    aggregates only, nothing about any one household or person."""
+    today = utcnow().astimezone(county_zone()).date()
+    query = params.stats_query(request.args, today)
+    try:
+        area = queries.stats_area(query.town, query.village)
+    except queries.UnknownPlace as error:
+        raise ApiError(404, "not_found", str(error)) from None
+    figures = tally(Period(query.start, query.end), area.scope)
+    return json_response(
+        {
+            "from": query.start.isoformat() if query.start else None,
+            "to": query.end.isoformat(),
+            "area": {
+                "level": "village" if area.village else "town" if area.town else "county",
+                "county": current_app.config["COUNTY_NAME"],
+                "town": _place(area.town),
+                "village": _place(area.village),
+            },
+            **_figures(figures),
+        },
+        cache=STATS_CACHE,
+    )
+
+
+def _place(place: Town | Village | None) -> dict[str, str] | None:
+    return None if place is None else {"code": place.code, "name": place.name}
+
+
+def _figures(figures: Tally) -> dict[str, object]:
+    median = figures.median_handling
+    return {
+        "households_registered": figures.households_registered,
+        "households_covered": figures.households_covered,
+        "visits": figures.visits,
+        "unique_visitors": figures.unique_visitors,
+        "published": {
+            **{category.value: figures.published.of(category) for category in Category},
+            "three_affairs": figures.published.three_affairs,
+            "total": figures.published.total,
+        },
+        "bookings_received": figures.bookings_received,
+        "requests_received": figures.requests_received,
+        "completed": figures.completed,
+        "cancelled": figures.cancelled,
+        "no_show": figures.no_show,
+        "median_handling_seconds": None if median is None else median.total_seconds(),
+    }
 
 
 @bp.get("/openapi.json")

@@ -250,12 +250,15 @@ def stored_name(basename: str, media_type: str) -> str:
     return (stem or _("attachment")) + extension
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the UTF-8 name (RFC 6266/5987) and an ASCII one for old clients."""
-    stem, dot, extension = filename.rpartition(".")
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    ascii_stem = re.sub(r"[^A-Za-z0-9._() -]", "", ascii_stem).strip(" .") or "attachment"
-    fallback = ascii_stem + dot + extension
+def content_disposition(filename: str, fallback: str | None = None) -> str:
+    """``attachment`` with the UTF-8 name (RFC 6266/5987) and an ASCII one for old clients:
+    ``fallback``, or what is left of ``filename`` in ASCII."""
+    if fallback is None:
+        stem, dot, extension = filename.rpartition(".")
+        ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+        ascii_stem = re.sub(r"[^A-Za-z0-9._() -]", "", ascii_stem).strip(" .") or "attachment"
+        fallback = ascii_stem + dot + extension
+    filename = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", filename)  # no path or reserved characters
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 

@@ -1,10 +1,13 @@
-"""``doorplate report``: the annual report of a year's doorplate figures, as text or HTML.
+"""``doorplate report``: the annual report of a year's doorplate figures, as text, HTML, XLSX
+or PDF.
 
-XLSX and PDF are not implemented yet; the command offers only what it can produce.
+Text and HTML may be printed; the two binary formats are written to a file (``-o``) only, since
+a workbook or a PDF on a terminal is noise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,8 +19,15 @@ from flask_babel import gettext as _
 from doorplate.db import reading
 from doorplate.i18n import LOCALES
 from doorplate.stats import report as annual
+from doorplate.stats.report_pdf import render_pdf
 
-FORMATS = {"text": annual.render_text, "html": annual.render_html}
+FORMATS: dict[str, Callable[[annual.AnnualReport, str], str | bytes]] = {
+    "text": annual.render_text,
+    "html": annual.render_html,
+    "xlsx": annual.render_xlsx,
+    "pdf": render_pdf,
+}
+BINARY_FORMATS = frozenset({"xlsx", "pdf"})
 
 
 @click.command("report")
@@ -28,7 +38,7 @@ FORMATS = {"text": annual.render_text, "html": annual.render_html}
     type=click.Choice(sorted(FORMATS)),
     default="text",
     show_default=True,
-    help="Output format (XLSX and PDF are not implemented yet).",
+    help="Output format; xlsx and pdf need -o.",
 )
 @click.option(
     "--cumulative/--in-year",
@@ -46,7 +56,7 @@ FORMATS = {"text": annual.render_text, "html": annual.render_html}
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the report to this file (UTF-8) instead of printing it.",
+    help="Write the report to this file (text and HTML in UTF-8) instead of printing it.",
 )
 @with_appcontext
 def report_command(
@@ -55,18 +65,28 @@ def report_command(
     """Print the annual report for YEAR: the doorplate paragraph in the report's own style,
     the exact figures beside it, a table per town and the monthly trend.
 
-    Text and HTML only: XLSX and PDF output are not implemented yet.
+    XLSX and PDF are written to a file only: give -o FILE.
     """
+    if output_format in BINARY_FORMATS and output is None:
+        raise click.UsageError(
+            _(
+                "The %(format)s format is a binary file: give -o FILE to write it to.",
+                format=output_format,
+            )
+        )
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = lang or next(code for code, locale in LOCALES.items() if locale == default)
     basis = annual.Basis.CUMULATIVE if cumulative else annual.Basis.IN_YEAR
     with force_locale(LOCALES[lang]), reading():
         content = FORMATS[output_format](annual.annual_report(year, basis), lang)
-        if output is None:
+        if output is None:  # text or HTML: the binary formats were refused above
             click.echo(content, nl=False)
+            return
+        if isinstance(content, bytes):
+            output.write_bytes(content)
         else:
             output.write_text(content, encoding="utf-8")
-            click.echo(_("Wrote the report to %(path)s.", path=output))
+        click.echo(_("Wrote the report to %(path)s.", path=output))
 
 
 COMMANDS = (report_command,)

@@ -8,6 +8,10 @@ it give every figure exactly, so each rounded one can be checked.
 That is the default here (:data:`DEFAULT_BASIS`); the in-year variant says "2021年" instead, and
 the report states which one its paragraph uses. The exact-figures table always shows both.
 
+The tables (:class:`doorplate.stats.tables.Table`) keep raw numbers: the text, HTML and PDF
+renderers format them (:func:`cell_text`) and the workbook keeps them numbers, so a download
+matches the page figure for figure.
+
 The paragraph's two wordings are written here, not in the message catalogue: its Chinese is the
 fixed text the county signs, and the numbers are phrased differently per language (万 and
 近/超/约 in Chinese, thousands in English), so each language is a sentence of its own.
@@ -19,6 +23,7 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import format_decimal, format_number
@@ -27,6 +32,7 @@ from flask_babel import gettext as _
 from doorplate.publications.models import CATEGORY_LABELS, Category
 from doorplate.stats import phrasing
 from doorplate.stats.phrasing import Style
+from doorplate.stats.tables import Cell, Table, to_xlsx
 from doorplate.stats.tallies import MonthTally, Period, Tally, TownTally, by_month, by_town, tally
 
 
@@ -83,16 +89,6 @@ class AnnualReport:
     def stated(self) -> Tally:
         """The figures the paragraph states."""
         return self.cumulative if self.basis is Basis.CUMULATIVE else self.in_year
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table as both renderers show it: every cell already text."""
-
-    caption: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,20 +189,19 @@ def figures_table(report: AnnualReport) -> Table:
         (_("Cancelled"), lambda t: t.cancelled),
         (_("Did not come"), lambda t: t.no_show),
     ]
-    cells = [
-        (label, _number(figure(report.in_year)), _number(figure(report.cumulative)))
-        for label, figure in rows
+    cells: list[tuple[Cell, ...]] = [
+        (label, figure(report.in_year), figure(report.cumulative)) for label, figure in rows
     ]
     cells.append(
         (
-            _("Median handling time"),
-            _duration(report.in_year.median_handling),
-            _duration(report.cumulative.median_handling),
+            _("Median handling time (hours)"),
+            hours(report.in_year.median_handling),
+            hours(report.cumulative.median_handling),
         )
     )
     return Table(
-        caption=_("Exact figures"),
-        header=(_("Figure"), str(report.year), _("Since launch")),
+        title=_("Exact figures"),
+        headers=(_("Figure"), str(report.year), _("Since launch")),
         rows=tuple(cells),
     )
 
@@ -214,11 +209,13 @@ def figures_table(report: AnnualReport) -> Table:
 def towns_table(report: AnnualReport) -> Table:
     """Each town's figures on the paragraph's basis, and the county's total."""
     county = report.stated
-    rows = [(town.name, town.code, *_town_cells(town.tally)) for town in report.towns]
+    rows: list[tuple[Cell, ...]] = [
+        (town.name, town.code, *_town_cells(town.tally)) for town in report.towns
+    ]
     rows.append((_("County total"), "", *_town_cells(county)))
     return Table(
-        caption=_("By town (%(basis)s)", basis=_basis_label(report)),
-        header=(
+        title=_("By town (%(basis)s)", basis=_basis_label(report)),
+        headers=(
             _("Town"),
             _("Code"),
             _("Households registered"),
@@ -236,8 +233,8 @@ def towns_table(report: AnnualReport) -> Table:
 
 def months_table(report: AnnualReport) -> Table:
     return Table(
-        caption=_("By month (%(year)d)", year=report.year),
-        header=(
+        title=_("By month (%(year)d)", year=report.year),
+        headers=(
             _("Month"),
             _("Visits"),
             _("Unique visitors"),
@@ -248,11 +245,11 @@ def months_table(report: AnnualReport) -> Table:
         rows=tuple(
             (
                 month.month.strftime("%Y-%m"),
-                _number(month.tally.visits),
-                _number(month.tally.unique_visitors),
-                _number(month.tally.published.total),
-                _number(month.tally.received),
-                _number(month.tally.completed),
+                month.tally.visits,
+                month.tally.unique_visitors,
+                month.tally.published.total,
+                month.tally.received,
+                month.tally.completed,
             )
             for month in report.months
         ),
@@ -279,7 +276,7 @@ def visits_chart(report: AnnualReport) -> Chart:
                 width=CHART_BAR_WIDTH,
                 height=height,
                 label=str(month.month.month),
-                value=_number(month.tally.visits),
+                value=format_number(month.tally.visits),
             )
         )
     return Chart(
@@ -291,11 +288,37 @@ def visits_chart(report: AnnualReport) -> Chart:
     )
 
 
+def tables(report: AnnualReport) -> tuple[Table, Table, Table]:
+    """The report's three tables, in the order every format shows them."""
+    return figures_table(report), towns_table(report), months_table(report)
+
+
+def paragraph_table(report: AnnualReport, lang: str) -> Table:
+    """The paragraph and the note saying its basis, as the workbook's first sheet."""
+    return Table(
+        title=_("Paragraph"),
+        headers=(title(report),),
+        rows=((basis_note(report),), (paragraph(report, lang),)),
+    )
+
+
+def cell_text(cell: Cell) -> str:
+    """A raw table cell as the text, HTML and PDF reports print it: numbers grouped, an
+    undefined figure (no median without a completed case) as a dash."""
+    if cell is None:
+        return "–"
+    if isinstance(cell, Decimal):
+        return format_decimal(cell, "0.0")
+    if isinstance(cell, int):
+        return format_number(cell)
+    return str(cell)
+
+
 def render_text(report: AnnualReport, lang: str) -> str:
     """The report as plain text: paragraph, then the tables aligned for a monospaced terminal."""
     parts = [title(report), "", basis_note(report), "", paragraph(report, lang)]
-    for table in (figures_table(report), towns_table(report), months_table(report)):
-        parts += ["", table.caption, _text_table(table)]
+    for table in tables(report):
+        parts += ["", table.title, _text_table(table)]
         if table.note:
             parts.append(table.note)
     return "\n".join(parts) + "\n"
@@ -308,9 +331,16 @@ def render_html(report: AnnualReport, lang: str) -> str:
         title=title(report),
         basis_note=basis_note(report),
         paragraph=paragraph(report, lang),
-        tables=(figures_table(report), towns_table(report), months_table(report)),
+        tables=tables(report),
+        cell=cell_text,
         chart=visits_chart(report),
     )
+
+
+def render_xlsx(report: AnnualReport, lang: str) -> bytes:
+    """The report as a workbook: the paragraph first, then each table with numbers as numbers,
+    the same rows the page shows."""
+    return to_xlsx([paragraph_table(report, lang), *tables(report)])
 
 
 def _basis_label(report: AnnualReport) -> str:
@@ -319,35 +349,31 @@ def _basis_label(report: AnnualReport) -> str:
     return _("%(year)d only", year=report.year)
 
 
-def _town_cells(figures: Tally) -> tuple[str, ...]:
-    return tuple(
-        _number(n)
-        for n in (
-            figures.households_registered,
-            figures.households_covered,
-            figures.visits,
-            figures.unique_visitors,
-            figures.published.three_affairs,
-            figures.received,
-            figures.completed,
-        )
+def _town_cells(figures: Tally) -> tuple[int, ...]:
+    return (
+        figures.households_registered,
+        figures.households_covered,
+        figures.visits,
+        figures.unique_visitors,
+        figures.published.three_affairs,
+        figures.received,
+        figures.completed,
     )
 
 
-def _number(n: int) -> str:
-    return format_number(n)
-
-
-def _duration(value: timedelta | None) -> str:
+def hours(value: timedelta | None) -> Decimal | None:
+    """A duration in hours to one decimal (half up), kept a number for the spreadsheet."""
     if value is None:
-        return "–"
-    return _("%(hours)s h", hours=format_decimal(value.total_seconds() / 3600, "0.0"))
+        return None
+    seconds = Decimal(str(value.total_seconds()))
+    return (seconds / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _text_table(table: Table) -> str:
     """Columns padded by display width, CJK characters counting two."""
-    lines = [table.header, *table.rows]
-    widths = [max(_width(line[column]) for line in lines) for column in range(len(table.header))]
+    header, *body = [table.headers, *(tuple(map(cell_text, row)) for row in table.rows)]
+    lines = [header, *body]
+    widths = [max(_width(line[column]) for line in lines) for column in range(len(table.headers))]
 
     def row(cells: tuple[str, ...]) -> str:
         padded = []
@@ -357,7 +383,7 @@ def _text_table(table: Table) -> str:
         return "  ".join(padded).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([row(table.header), rule, *(row(cells) for cells in table.rows)])
+    return "\n".join([row(header), rule, *(row(cells) for cells in body)])
 
 
 def _width(text: str) -> int:

@@ -44,7 +44,7 @@ def test_every_api_route_is_documented_and_every_documented_path_exists(app: Fla
         (path, method) for path, operations in DOCUMENT["paths"].items() for method in operations
     }
     assert routes == documented
-    assert len(routes) == 9
+    assert len(routes) == 10
 
 
 def test_the_description_states_the_privacy_guarantees() -> None:

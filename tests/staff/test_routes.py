@@ -24,8 +24,9 @@ from .conftest import County, Secret
 
 PUBLIC_ENDPOINTS = {"staff.login"}  # the one page someone who is not signed in must reach
 # Download formats whose files hold the address as plain text, so the leak check can see into them
-# (PDF, ZIP and XLSX files are compressed); a download route is probed in the first it offers.
-READABLE_FORMATS = ("csv", "svg")
+# (PDF, ZIP and XLSX files are compressed; txt is the annual report as plain text); a download
+# route is probed in the first it offers.
+READABLE_FORMATS = ("csv", "svg", "txt")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
