@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 
 from doorplate.publications.models import CATEGORY_LABELS, Category
 from doorplate.stats import phrasing
+from doorplate.stats.charts import BarChart, bar_chart
 from doorplate.stats.phrasing import Style
 from doorplate.stats.tables import Cell, Table, to_xlsx
 from doorplate.stats.tallies import MonthTally, Period, Tally, TownTally, by_month, by_town, tally
@@ -89,27 +90,6 @@ class AnnualReport:
     def stated(self) -> Tally:
         """The figures the paragraph states."""
         return self.cumulative if self.basis is Basis.CUMULATIVE else self.in_year
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: int
-    y: int
-    width: int
-    height: int
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A bar chart drawn as inline SVG by the HTML template: geometry worked out here."""
-
-    title: str
-    width: int
-    height: int
-    baseline: int
-    bars: tuple[Bar, ...]
 
 
 def annual_report(year: int, basis: Basis = DEFAULT_BASIS) -> AnnualReport:
@@ -256,35 +236,13 @@ def months_table(report: AnnualReport) -> Table:
     )
 
 
-CHART_BAR_WIDTH = 40
-CHART_GAP = 12
-CHART_PLOT_HEIGHT = 160
-CHART_MARGIN = 24  # room above for the values and below for the month labels
-
-
-def visits_chart(report: AnnualReport) -> Chart:
+def visits_chart(report: AnnualReport) -> BarChart:
     """Monthly visits as bars, scaled to the busiest month."""
-    peak = max((month.tally.visits for month in report.months), default=0)
-    baseline = CHART_MARGIN + CHART_PLOT_HEIGHT
-    bars = []
-    for index, month in enumerate(report.months):
-        height = round(CHART_PLOT_HEIGHT * month.tally.visits / peak) if peak else 0
-        bars.append(
-            Bar(
-                x=CHART_GAP + index * (CHART_BAR_WIDTH + CHART_GAP),
-                y=baseline - height,
-                width=CHART_BAR_WIDTH,
-                height=height,
-                label=str(month.month.month),
-                value=format_number(month.tally.visits),
-            )
-        )
-    return Chart(
+    return bar_chart(
+        [(str(month.month.month), month.tally.visits) for month in report.months],
         title=_("Visits by month, %(year)d", year=report.year),
-        width=CHART_GAP + len(bars) * (CHART_BAR_WIDTH + CHART_GAP),
-        height=baseline + CHART_MARGIN,
-        baseline=baseline,
-        bars=tuple(bars),
+        description=_("Visits to plate pages in each month of %(year)d.", year=report.year),
+        formatter=lambda value: format_number(int(value)),
     )
 
 

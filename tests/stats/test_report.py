@@ -10,6 +10,7 @@ from flask.testing import FlaskCliRunner
 
 from doorplate.db import db
 from doorplate.places.models import Town
+from doorplate.stats.charts import PLOT_HEIGHT
 from doorplate.stats.report import (
     AnnualReport,
     Basis,
@@ -115,9 +116,10 @@ def row(lines: list[str], label: str) -> list[str]:
 def test_the_chart_scales_to_the_busiest_month(county: County) -> None:
     chart = visits_chart(annual_report(2021))
     heights = [bar.height for bar in chart.bars]
-    assert heights[0] == 160  # January: 3 visits, the most
-    assert heights[1] == heights[2] == round(160 * 2 / 3)
+    assert heights[0] == PLOT_HEIGHT  # January: 3 visits, the most
+    assert heights[1] == heights[2] == pytest.approx(PLOT_HEIGHT * 2 / 3)
     assert heights[3] == 0
+    assert [bar.value for bar in chart.bars][:4] == ["3", "2", "2", "0"]
     assert all(bar.y + bar.height == chart.baseline for bar in chart.bars)
 
 
@@ -162,4 +164,4 @@ def test_the_cli_offers_every_format_and_refuses_others(runner: FlaskCliRunner) 
 def test_an_empty_county_still_reports(app: Flask, lang: str) -> None:
     html = render_html(annual_report(2030), lang)
     assert ("全县0户" if lang == "zh" else "covered 0 households") in html
-    assert html.count('height="0"') == 12
+    assert html.count('height="0.0"') == 12
