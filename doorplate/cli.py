@@ -18,6 +18,7 @@ from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
 from doorplate.staff import cli as staff_cli
 from doorplate.stats import cli as stats_cli
+from doorplate.stats import rollup as stats_rollup
 from doorplate.visits import cli as visits_cli
 
 
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
         *plates_cli.COMMANDS,
         *staff_cli.COMMANDS,
         *stats_cli.COMMANDS,
+        *stats_rollup.COMMANDS,
         *visits_cli.COMMANDS,
     ):
         app.cli.add_command(command)

@@ -13,6 +13,7 @@ from doorplate.places.models import Household, HouseholdStatus, Town, Village
 from doorplate.plates.models import Plate, PlateStatus, RevokeReason
 from doorplate.publications.models import Category, Post, PostScope, PostStatus
 from doorplate.staff.models import AuditEvent, Role, StaffUser
+from doorplate.stats.models import RollupDay, TownDay, VillageDay
 from doorplate.visits.models import Visit, VisitSalt, VisitWindow
 
 __all__ = [
@@ -32,11 +33,14 @@ __all__ = [
     "RequestPhoto",
     "RevokeReason",
     "Role",
+    "RollupDay",
     "Service",
     "Slot",
     "StaffUser",
     "Town",
+    "TownDay",
     "Village",
+    "VillageDay",
     "Visit",
     "VisitSalt",
     "VisitWindow",

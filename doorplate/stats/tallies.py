@@ -1,15 +1,21 @@
 """The county's figures (DESIGN.md §5, §8), counted by the database from the raw records.
 
 The county signs these numbers in its annual report, so each is an SQL aggregate over the rows it
-counts (``household``, ``plate``, ``visit``, ``post``, ``booking``): nothing is cached or summed
-row by row in Python, and the same question asked twice gives the same answer. A period is given
-in county dates and turned into UTC bounds with :func:`doorplate.i18n.county_zone`, since the
-database keeps UTC.
+counts (``household``, ``plate``, ``visit``, ``post``, ``booking``), and the same question asked
+twice gives the same answer. A period is given in county dates and turned into UTC bounds with
+:func:`doorplate.i18n.county_zone`, since the database keeps UTC.
+
+The flow figures (visits, unique visitors, bookings received, completed, cancelled, no-show) of
+the days the daily rollup covers (:mod:`doorplate.stats.rollup`) are read from it, and those of
+every other day (not rolled up yet, today, a stale zone) from the raw rows. A rolled-up day's
+figures are those its raw rows give and can no longer change (the rollup's invariant), and each
+flow is a sum over days, so the result is the same with no rollup, a partial one or a full one.
 
 Definitions, for a period [start, end) and an area (the county, one town or one village):
 
-- *households registered*: households active now and registered before the end. The registry
-  keeps no status history, so a household deactivated later drops out of earlier periods too.
+- *households registered*: households created before the end and not deactivated before the end
+  (``deactivated_at``). Only the latest deactivation is kept: a household reactivated since
+  counts as registered throughout.
 - *households covered*: registered households with a plate installed before the end and not
   revoked by then. Plates keep their history, so replacing a plate today does not change last
   year's figure.
@@ -42,24 +48,28 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     String,
+    and_,
     case,
     cast,
     distinct,
     extract,
+    false,
     func,
     null,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import join
 
 from doorplate.bookings.models import Booking, BookingStatus
 from doorplate.db import db
 from doorplate.i18n import county_zone
-from doorplate.places.models import Household, HouseholdStatus, Town, Village
+from doorplate.places.models import Household, Town, Village
 from doorplate.plates.models import Plate, PlateStatus
 from doorplate.publications.models import Category, Post, PostStatus
 from doorplate.staff.service import Scope
+from doorplate.stats.models import FLOWS, RollupDay, TownDay, VillageDay
 from doorplate.visits.models import Visit
 
 THREE_AFFAIRS = (Category.AFFAIRS, Category.PARTY, Category.FINANCE)  # 三务: 村务, 党务, 财务
@@ -94,12 +104,12 @@ class Period:
         return cls(None, end)
 
     def utc_bounds(self) -> tuple[datetime | None, datetime]:
-        zone = county_zone()
+        return (None if self.start is None else _utc(self.start)), _utc(self.end)
 
-        def utc(day: date) -> datetime:
-            return datetime.combine(day, time(), zone).astimezone(UTC)
 
-        return (None if self.start is None else utc(self.start)), utc(self.end)
+def _utc(day: date) -> datetime:
+    """The UTC instant a county day starts."""
+    return datetime.combine(day, time(), county_zone()).astimezone(UTC)
 
 
 COUNTY = Scope()  # areas are staff scopes: the county, one town or one village
@@ -210,10 +220,13 @@ def by_village(period: Period, area: Scope = COUNTY) -> tuple[VillageTally, ...]
 
 
 def by_month(year: int, area: Scope = COUNTY) -> tuple[MonthTally, ...]:
-    """The twelve months of ``year``, each counted as its own period."""
+    """The twelve months of ``year``, each counted as its own period (the stock figures at the
+    twelve month ends in one pass over the registry)."""
+    months = [Period.month(year, month) for month in range(1, 13)]
+    stocks = _stock([month.utc_bounds()[1] for month in months], area, None)
     return tuple(
-        MonthTally(date(year, month, 1), tally(Period.month(year, month), area))
-        for month in range(1, 13)
+        MonthTally(month.start or date(year, 1, 1), _tallies(month, area, stock=stock)[None])
+        for month, stock in zip(months, stocks, strict=True)
     )
 
 
@@ -222,31 +235,158 @@ Group = Any  # Village.town_id or Village.id: what the figures are counted per, 
 
 
 def _tallies(
-    period: Period, area: Scope, group: Group = None, keys: Sequence[int] | None = None
+    period: Period,
+    area: Scope,
+    group: Group = None,
+    keys: Sequence[int] | None = None,
+    stock: Stock | None = None,
 ) -> dict[Key, Tally]:
     """The figures of ``area``: per ``group`` (a town's or a village's id), for each of
-    ``keys``, or with no group as one total keyed None."""
+    ``keys``, or with no group as one total keyed None; ``stock`` if already counted."""
     start, end = period.utc_bounds()
-    registered = [Household.status == HouseholdStatus.ACTIVE, Household.created_at < end]
-    households = _grouped(Household, Household.village_id, [func.count()], registered, area, group)
-    covered = _grouped(
-        join(Plate, Household, Plate.household_id == Household.id),
-        Household.village_id,
-        [func.count(distinct(Plate.household_id))],
-        [
-            *registered,
+    if stock is None:
+        stock = _stock([end], area, group)[0]
+    rolled = _rolled_days(period)
+    flows = _added(_raw_flows(period, rolled, area, group), _rolled_flows(rolled, area, group))
+    published = _published(start, end, area, group)
+    medians = _median_handling(start, end, area, group)
+
+    def figure(rows: dict[Key, tuple[Any, ...]], key: Key, column: int = 0) -> int:
+        return int(rows[key][column]) if key in rows else 0
+
+    return {
+        key: Tally(
+            households_registered=figure(stock, key, 0),
+            households_covered=figure(stock, key, 1),
+            visits=figure(flows, key, 0),
+            unique_visitors=figure(flows, key, 1),
+            published=Published(
+                **{category.value: published.get((key, category), 0) for category in Category}
+            ),
+            bookings_received=figure(flows, key, 2),
+            requests_received=figure(flows, key, 3),
+            completed=figure(flows, key, 4),
+            cancelled=figure(flows, key, 5),
+            no_show=figure(flows, key, 6),
+            median_handling=medians.get(key),
+        )
+        for key in (keys if group is not None else [None])
+    }
+
+
+Stock = dict[Key, tuple[int, int]]  # households registered, households covered
+
+
+def _stock(ends: Sequence[datetime], area: Scope, group: Group) -> list[Stock]:
+    """Households registered and covered at each of ``ends``, one scan of each table for all.
+
+    Registered: created before the end and not deactivated before it. Covered: registered, with
+    a plate installed before the end and not revoked by then (plates keep their history).
+    """
+
+    def registered(end: datetime) -> ColumnElement[bool]:
+        return and_(
+            Household.created_at < end,
+            or_(Household.deactivated_at.is_(None), Household.deactivated_at >= end),
+        )
+
+    def covered(end: datetime) -> ColumnElement[bool]:
+        return and_(
+            registered(end),
             Plate.installed_at < end,
             or_(Plate.status == PlateStatus.ACTIVE, Plate.revoked_at >= end),
-        ],
+        )
+
+    latest = [Household.created_at < max(ends)]
+    households = _grouped(
+        Household,
+        Household.village_id,
+        [func.count(case((registered(end), 1))) for end in ends],
+        latest,
         area,
         group,
     )
-    day = cast(_county_day(Visit.occurred_at, period), String)
+    # Whether each household is covered at each end (one row per household, so a household
+    # whose old and new plates overlap counts once), then added up: a hash aggregate, where
+    # count(DISTINCT ...) per end would sort the plates once per end.
+    per_household = (
+        select(
+            Household.village_id,
+            *(
+                func.max(case((covered(end), 1), else_=0)).label(f"at_{n}")
+                for n, end in enumerate(ends)
+            ),
+        )
+        .select_from(join(Plate, Household, Plate.household_id == Household.id))
+        .where(*latest, Plate.installed_at < max(ends), *_in_area(Household.village_id, area))
+        .group_by(Plate.household_id, Household.village_id)
+        .subquery()
+    )
+    plates = _grouped(
+        per_household,
+        per_household.c.village_id,
+        [func.sum(per_household.c[f"at_{n}"]) for n in range(len(ends))],
+        [],
+        COUNTY,
+        group,
+    )
+    return [
+        {
+            key: (
+                int(households.get(key, (0,) * len(ends))[n] or 0),
+                int(plates.get(key, (0,) * len(ends))[n] or 0),
+            )
+            for key in set(households) | set(plates)
+        }
+        for n in range(len(ends))
+    ]
+
+
+# The flow figures: visits, unique visitors, bookings and requests received, completed,
+# cancelled, no-show (the order of :data:`doorplate.stats.models.FLOWS`).
+Flows = dict[Key, tuple[int, ...]]
+
+
+def _rolled_days(period: Period) -> list[date]:
+    """The days of ``period`` the rollup covers in the current county zone, in order."""
+    statement = select(RollupDay.day).where(
+        RollupDay.zone == county_zone().key, RollupDay.day < period.end
+    )
+    if period.start is not None:
+        statement = statement.where(RollupDay.day >= period.start)
+    return list(db.session.scalars(statement.order_by(RollupDay.day)))
+
+
+def _raw_ranges(period: Period, rolled: list[date]) -> list[tuple[datetime | None, datetime]]:
+    """The UTC ranges of ``period`` outside the ``rolled`` days: what is counted raw."""
+    ranges: list[tuple[datetime | None, datetime]] = []
+    cursor = period.start
+    for day in rolled:
+        if cursor is None or day > cursor:
+            ranges.append((None if cursor is None else _utc(cursor), _utc(day)))
+        cursor = day + timedelta(days=1)
+    if cursor is None or cursor < period.end:
+        ranges.append((None if cursor is None else _utc(cursor), _utc(period.end)))
+    return ranges
+
+
+def _in_ranges(column: Any, ranges: list[tuple[datetime | None, datetime]]) -> ColumnElement[bool]:
+    if not ranges:
+        return false()
+    return or_(*(and_(*_within(column, start, end)) for start, end in ranges))
+
+
+def _raw_flows(period: Period, rolled: list[date], area: Scope, group: Group) -> Flows:
+    """The flow figures of the days of ``period`` the rollup does not cover, from raw rows."""
+    ranges = _raw_ranges(period, rolled)
+    if not ranges:
+        return {}
+    day = cast(county_day(Visit.occurred_at, period), String)
     visits = _grouped(
         Visit,
         Visit.village_id,
         [func.count(), func.count(distinct(day + Visit.visitor_key))],
-        _within(Visit.occurred_at, start, end),
+        [_in_ranges(Visit.occurred_at, ranges)],
         area,
         group,
     )
@@ -257,16 +397,16 @@ def _tallies(
             func.count(case((Booking.slot_id.is_not(None), 1))),
             func.count(case((Booking.slot_id.is_(None), 1))),
         ],
-        _within(Booking.created_at, start, end),
+        [_in_ranges(Booking.created_at, ranges)],
         area,
         group,
     )
-    closed = {
-        status: _grouped(
+    closed = [
+        _grouped(
             Booking,
             Booking.village_id,
             [func.count()],
-            [Booking.status == status, *_within(column, start, end)],
+            [Booking.status == status, _in_ranges(column, ranges)],
             area,
             group,
         )
@@ -275,30 +415,66 @@ def _tallies(
             (BookingStatus.CANCELLED, Booking.closed_at),
             (BookingStatus.NO_SHOW, Booking.closed_at),
         )
-    }
-    published = _published(start, end, area, group)
-    medians = _median_handling(start, end, area, group)
-
-    def figure(rows: dict[Key, tuple[Any, ...]], key: Key, column: int = 0) -> int:
-        return int(rows[key][column]) if key in rows else 0
-
+    ]
+    keys = set(visits) | set(received) | {key for rows in closed for key in rows}
+    zero = (0, 0)
     return {
-        key: Tally(
-            households_registered=figure(households, key),
-            households_covered=figure(covered, key),
-            visits=figure(visits, key),
-            unique_visitors=figure(visits, key, 1),
-            published=Published(
-                **{category.value: published.get((key, category), 0) for category in Category}
-            ),
-            bookings_received=figure(received, key),
-            requests_received=figure(received, key, 1),
-            completed=figure(closed[BookingStatus.COMPLETED], key),
-            cancelled=figure(closed[BookingStatus.CANCELLED], key),
-            no_show=figure(closed[BookingStatus.NO_SHOW], key),
-            median_handling=medians.get(key),
+        key: (
+            *visits.get(key, zero),
+            *received.get(key, zero),
+            *(rows.get(key, zero)[0] for rows in closed),
         )
-        for key in (keys if group is not None else [None])
+        for key in keys
+    }
+
+
+def _rolled_flows(rolled: list[date], area: Scope, group: Group) -> Flows:
+    """The flow figures of the ``rolled`` days, summed from the rollup rows of the
+    level asked about (unique visitors cannot be added up from the level below)."""
+    if not rolled:
+        return {}
+    if group is Village.id or area.village_id is not None:
+        table: Any = VillageDay
+    elif group is Village.town_id or area.town_id is not None:
+        table = TownDay
+    else:
+        table = RollupDay
+    sums = [func.sum(getattr(table, name)) for name in FLOWS]
+    runs = or_(*(table.day.between(first, last) for first, last in _runs(rolled)))
+    statement = select(*sums).where(runs)
+    if table is VillageDay:
+        statement = statement.where(*_in_area(VillageDay.village_id, area))
+        key = VillageDay.village_id if group is not None else None
+    elif table is TownDay:
+        if area.town_id is not None:
+            statement = statement.where(TownDay.town_id == area.town_id)
+        key = TownDay.town_id if group is not None else None
+    else:
+        key = None
+    if key is None:
+        row = db.session.execute(statement).one()
+        return {None: tuple(int(value or 0) for value in row)}
+    rows = db.session.execute(statement.add_columns(key).group_by(key))
+    return {row[-1]: tuple(int(value) for value in row[:-1]) for row in rows}
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted ``days`` as runs of consecutive days, first and last of each."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _added(first: Flows, second: Flows) -> Flows:
+    return {
+        key: tuple(
+            a + b for a, b in zip(first.get(key, (0,) * 7), second.get(key, (0,) * 7), strict=True)
+        )
+        for key in set(first) | set(second)
     }
 
 
@@ -421,7 +597,7 @@ def _seconds_between(start: Any, end: Any) -> ColumnElement[Any]:
     return func.round((func.julianday(end) - func.julianday(start)) * 86400)
 
 
-def _county_day(column: Any, period: Period) -> ColumnElement[date]:
+def county_day(column: Any, period: Period) -> ColumnElement[date]:
     """The county date of a UTC timestamp column.
 
     PostgreSQL knows time zones. SQLite does not: there the UTC time is shifted by the zone's
@@ -434,7 +610,8 @@ def _county_day(column: Any, period: Period) -> ColumnElement[date]:
     first = period.start
     if first is None:
         earliest = db.session.scalar(select(func.min(Visit.occurred_at)))
-        first = earliest.astimezone(zone).date() if earliest else period.end
+        # A period ending before the first visit still checks its own end's offset.
+        first = min(earliest.astimezone(zone).date(), period.end) if earliest else period.end
     instants = [
         datetime(year, month, 1, tzinfo=zone)
         for year in range(first.year, period.end.year + 1)
@@ -448,4 +625,4 @@ def _county_day(column: Any, period: Period) -> ColumnElement[date]:
         )
     offset = offsets.pop()
     assert offset is not None
-    return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
+    return type_coerce(func.date(column, f"{int(offset.total_seconds()):+d} seconds"), Date)

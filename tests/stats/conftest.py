@@ -55,6 +55,7 @@ class County:
     village_a1: int
     village_a2: int
     village_b1: int
+    household_h4: int  # deactivated in July 2021
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,16 @@ def county(
     tokens = iter(f"T{n:015d}" for n in range(1, 1000))
 
     def household(
-        village: Village, created: datetime, status: HouseholdStatus = HouseholdStatus.ACTIVE
+        village: Village, created: datetime, deactivated: datetime | None = None
     ) -> Household:
         row = Household(
             village=village,
             address=f"{village.name}{next(tokens)}号",
-            status=status,
+            status=HouseholdStatus.ACTIVE,
             created_at=created,
         )
+        if deactivated is not None:
+            row.deactivate(deactivated)
         db.session.add(row)
         return row
 
@@ -111,14 +114,15 @@ def county(
         return row
 
     before = local(2020, 1, 1)
-    # A1: h1 and h2 covered (h2 from March 2021), h3 never installed, h4 inactive.
+    # A1: h1 and h2 covered (h2 from March 2021), h3 never installed, h4 deactivated at noon on
+    # 1 July 2021 (registered and covered until then).
     h1 = household(a1, before)
     p1 = plate(h1, local(2020, 6, 1))
     h2 = household(a1, before)
     p2 = plate(h2, local(2021, 3, 10))
     h3 = household(a1, before)
     plate(h3, None)
-    h4 = household(a1, before, HouseholdStatus.INACTIVE)
+    h4 = household(a1, before, deactivated=local(2021, 7, 1))
     plate(h4, local(2020, 6, 1))
     # A2: h5's plate replaced (revoked in May, the new one installed in June), h6's revoked in
     # February 2022, h7 registered only in 2022.
@@ -305,4 +309,4 @@ def county(
     booking(h10, BookingStatus.SUBMITTED, local(2021, 11, 1), with_slot=False)
     booking(h1, BookingStatus.CONFIRMED, local(2021, 11, 2), with_slot=True)
     db.session.commit()
-    return County(town_a.id, town_b.id, a1.id, a2.id, b1.id)
+    return County(town_a.id, town_b.id, a1.id, a2.id, b1.id, h4.id)

@@ -11,6 +11,7 @@ from flask import Flask
 
 from doorplate.bookings.service import completed_count
 from doorplate.db import db
+from doorplate.places.models import Household
 from doorplate.publications.models import Category
 from doorplate.staff.service import Scope
 from doorplate.stats.tallies import (
@@ -32,7 +33,7 @@ SINCE_LAUNCH = Period.until(date(2022, 1, 1))
 
 def test_the_county_in_2021(county: County) -> None:
     assert tally(YEAR) == Tally(
-        households_registered=8,  # h1-h3, h5, h6, h8-h10: not h4 (inactive), not h7 (2022)
+        households_registered=8,  # h1-h3, h5, h6, h8-h10: not h4 (gone in July), not h7 (2022)
         households_covered=5,  # h1, h2, h5 (new plate), h6 (revoked only in 2022), h8
         visits=13,  # 11 written directly, 2 through the recorder (not its repeat, not the bot)
         unique_visitors=10,  # k2 on 2 March seen in both towns counts once
@@ -150,6 +151,7 @@ def test_by_month_counts_each_month_of_county_time(county: County) -> None:
     assert [month.month for month in months] == [date(2021, m, 1) for m in range(1, 13)]
     rows = [
         (
+            m.tally.households_registered,
             m.tally.households_covered,
             m.tally.visits,
             m.tally.unique_visitors,
@@ -161,19 +163,20 @@ def test_by_month_counts_each_month_of_county_time(county: County) -> None:
         )
         for m in months
     ]
+    # h4 is registered and covered until its deactivation on 1 July.
     assert rows == [
-        (4, 3, 2, 1, 0, 1, 1, 0),  # Jan: a 2020 booking completed, another cancelled at 00:30
-        (4, 2, 2, 1, 0, 0, 0, 0),  # Feb: one UTC day, two county days
-        (5, 2, 1, 0, 2, 2, 0, 0),  # Mar: h2 installed; one visitor in two villages
-        (5, 0, 0, 1, 1, 0, 1, 0),
-        (4, 0, 0, 0, 1, 0, 0, 1),  # May: h5's plate revoked, its new one not yet installed
-        (5, 2, 2, 0, 2, 1, 0, 0),
-        (5, 2, 1, 1, 0, 0, 0, 0),  # Jul: the recorder's two visits by one visitor
-        (4, 0, 0, 1, 0, 0, 0, 0),  # Aug: h9's plate revoked
-        (4, 0, 0, 1, 0, 0, 0, 0),
-        (4, 0, 0, 2, 0, 0, 0, 0),
-        (4, 0, 0, 0, 2, 0, 0, 0),
-        (5, 2, 2, 1, 1, 0, 0, 0),  # Dec: h8 installed at 23:30 on the 31st
+        (9, 5, 3, 2, 1, 0, 1, 1, 0),  # Jan: a 2020 booking completed, another cancelled at 00:30
+        (9, 5, 2, 2, 1, 0, 0, 0, 0),  # Feb: one UTC day, two county days
+        (9, 6, 2, 1, 0, 2, 2, 0, 0),  # Mar: h2 installed; one visitor in two villages
+        (9, 6, 0, 0, 1, 1, 0, 1, 0),
+        (9, 5, 0, 0, 0, 1, 0, 0, 1),  # May: h5's plate revoked, its new one not yet installed
+        (9, 6, 2, 2, 0, 2, 1, 0, 0),
+        (8, 5, 2, 1, 1, 0, 0, 0, 0),  # Jul: h4 gone; the recorder's two visits by one visitor
+        (8, 4, 0, 0, 1, 0, 0, 0, 0),  # Aug: h9's plate revoked
+        (8, 4, 0, 0, 1, 0, 0, 0, 0),
+        (8, 4, 0, 0, 2, 0, 0, 0, 0),
+        (8, 4, 0, 0, 0, 2, 0, 0, 0),
+        (8, 5, 2, 2, 1, 1, 0, 0, 0),  # Dec: h8 installed at 23:30 on the 31st
     ]
     assert [m.tally.median_handling for m in months[:3]] == [
         timedelta(hours=72),
@@ -181,6 +184,19 @@ def test_by_month_counts_each_month_of_county_time(county: County) -> None:
         timedelta(seconds=91_800),
     ]
     assert sum(m.tally.visits for m in months) == tally(YEAR).visits
+
+
+def test_a_household_counts_until_its_deactivation_and_throughout_once_reactivated(
+    county: County,
+) -> None:
+    june, july = Period.month(2021, 6), Period.month(2021, 7)
+    assert (tally(june).households_registered, tally(july).households_registered) == (9, 8)
+    household = db.session.get(Household, county.household_h4)
+    assert household is not None
+    household.reactivate()
+    db.session.commit()
+    assert (tally(june).households_registered, tally(july).households_registered) == (9, 9)
+    assert tally(YEAR).households_covered == 6  # its plate was never revoked
 
 
 def test_completed_agrees_with_the_bookings_figure(county: County) -> None:
