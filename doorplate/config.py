@@ -57,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "BOOKING_NOTIFIER": "doorplate.bookings.notify:LogNotifier",
     "RATELIMIT_STORAGE_URI": "memory://",
     # Publication timeliness on the dashboard: finance (财务) must go out every "month" (Zhejiang's
-    # rule for village finance) or every "quarter" (small villages); see doorplate/stats/timeliness.py
+    # rule for village finance) or every "quarter" (small villages); see stats/timeliness.py
     "FINANCE_DISCLOSURE_EVERY": "month",
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},

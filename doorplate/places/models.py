@@ -71,8 +71,8 @@ class Household(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # When it last became inactive; None while active. The county's "households registered" at a
-    # past date reads it (created before then and not deactivated before then).
+    # When it became inactive, for good; None while active. The county's "households registered"
+    # at a past date reads it (created before then and not deactivated before then).
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     village: Mapped[Village] = relationship()
@@ -83,15 +83,12 @@ class Household(db.Model):
     def deactivate(self, now: datetime | None = None) -> None:
         """Mark the household moved away or demolished, remembering when for the statistics.
 
-        Every change to ``status`` goes through here or :meth:`reactivate`, so the two columns
-        never disagree. Deactivating an inactive household keeps its first date.
+        Deactivation is final: there is no way back to active, since that would rewrite the
+        county's past figures (households registered at every date since), which the daily
+        rollup has already kept (:mod:`doorplate.stats.rollup`). Every change to ``status``
+        goes through here, so the two columns never disagree; deactivating an inactive
+        household keeps its first date.
         """
         if self.status is not HouseholdStatus.INACTIVE:
             self.status = HouseholdStatus.INACTIVE
             self.deactivated_at = now or utcnow()
-
-    def reactivate(self) -> None:
-        """Make the household active again. Its inactive spell is forgotten (only the latest
-        deactivation is kept), so from then on the figures count it as registered throughout."""
-        self.status = HouseholdStatus.ACTIVE
-        self.deactivated_at = None

@@ -1,9 +1,11 @@
-"""The daily rollup: each past county day's flow figures, counted once from the raw rows.
+"""The daily rollup: each past county day's figures, counted once from the raw rows.
 
 The tallies read these rows for the days they cover and the raw rows for every other day, so a
 figure is the same whether or not the rollup ran (see :mod:`doorplate.stats.rollup` for why a
-rolled-up day cannot change afterwards). Only flows are kept here, never stock (households, plates)
-and nothing about a person: visitor keys are counted, not copied.
+rolled-up day cannot change afterwards). Flows are kept per day; the stock (households registered
+and covered) as a snapshot at each day's end, per village only, since a household belongs to one
+village and the towns' and county's stock is the sum of their villages'. Nothing about a person:
+visitor keys and households are counted, not copied.
 
 Every level keeps its own figures: the county's on :class:`RollupDay`, each town's on
 :class:`TownDay`, each village's on :class:`VillageDay`. Unique visitors must be: they are
@@ -71,7 +73,8 @@ class TownDay(Flows, db.Model):
 
 
 class VillageDay(Flows, db.Model):
-    """A village's flow figures on one rolled-up day (no row: all zero)."""
+    """A village's flow figures on one rolled-up day and its stock at that day's end (no row:
+    all zero)."""
 
     __tablename__ = "rollup_village_day"
 
@@ -79,3 +82,5 @@ class VillageDay(Flows, db.Model):
         ForeignKey("rollup_day.day", ondelete="CASCADE"), primary_key=True
     )
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True, index=True)
+    households_registered: Mapped[int] = mapped_column(Integer)  # at the day's end
+    households_covered: Mapped[int] = mapped_column(Integer)  # at the day's end

@@ -10,12 +10,13 @@ the days the daily rollup covers (:mod:`doorplate.stats.rollup`) are read from i
 every other day (not rolled up yet, today, a stale zone) from the raw rows. A rolled-up day's
 figures are those its raw rows give and can no longer change (the rollup's invariant), and each
 flow is a sum over days, so the result is the same with no rollup, a partial one or a full one.
+The stock figures at a period's end are read from the snapshot the rollup kept of its last day
+when it covers that day, and counted from the registry otherwise.
 
 Definitions, for a period [start, end) and an area (the county, one town or one village):
 
 - *households registered*: households created before the end and not deactivated before the end
-  (``deactivated_at``). Only the latest deactivation is kept: a household reactivated since
-  counts as registered throughout.
+  (``deactivated_at``). Deactivation is final, so a past figure never changes.
 - *households covered*: registered households with a plate installed before the end and not
   revoked by then. Plates keep their history, so replacing a plate today does not change last
   year's figure.
@@ -63,7 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import join
 
 from doorplate.bookings.models import Booking, BookingStatus
-from doorplate.db import db
+from doorplate.db import db, utcnow
 from doorplate.i18n import county_zone
 from doorplate.places.models import Household, Town, Village
 from doorplate.plates.models import Plate, PlateStatus
@@ -104,10 +105,10 @@ class Period:
         return cls(None, end)
 
     def utc_bounds(self) -> tuple[datetime | None, datetime]:
-        return (None if self.start is None else _utc(self.start)), _utc(self.end)
+        return (None if self.start is None else utc_start(self.start)), utc_start(self.end)
 
 
-def _utc(day: date) -> datetime:
+def utc_start(day: date) -> datetime:
     """The UTC instant a county day starts."""
     return datetime.combine(day, time(), county_zone()).astimezone(UTC)
 
@@ -221,9 +222,9 @@ def by_village(period: Period, area: Scope = COUNTY) -> tuple[VillageTally, ...]
 
 def by_month(year: int, area: Scope = COUNTY) -> tuple[MonthTally, ...]:
     """The twelve months of ``year``, each counted as its own period (the stock figures at the
-    twelve month ends in one pass over the registry)."""
+    twelve month ends read or counted together)."""
     months = [Period.month(year, month) for month in range(1, 13)]
-    stocks = _stock([month.utc_bounds()[1] for month in months], area, None)
+    stocks = _stock([month.end for month in months], area, None)
     return tuple(
         MonthTally(month.start or date(year, 1, 1), _tallies(month, area, stock=stock)[None])
         for month, stock in zip(months, stocks, strict=True)
@@ -245,7 +246,7 @@ def _tallies(
     ``keys``, or with no group as one total keyed None; ``stock`` if already counted."""
     start, end = period.utc_bounds()
     if stock is None:
-        stock = _stock([end], area, group)[0]
+        stock = _stock([period.end], area, group)[0]
     rolled = _rolled_days(period)
     flows = _added(_raw_flows(period, rolled, area, group), _rolled_flows(rolled, area, group))
     published = _published(start, end, area, group)
@@ -275,14 +276,109 @@ def _tallies(
 
 
 Stock = dict[Key, tuple[int, int]]  # households registered, households covered
+STOCK_MEMO = "doorplate.stats.stock"  # the session.info key of the stock counted so far
 
 
-def _stock(ends: Sequence[datetime], area: Scope, group: Group) -> list[Stock]:
+def _stock(ends: Sequence[date], area: Scope, group: Group) -> list[Stock]:
+    """Households registered and covered at each of ``ends`` (the periods' ends, county dates).
+
+    An end whose last day is rolled up is read from that day's snapshot. An end still to come
+    gives today's stock, since nothing is stamped in the future. The other ends are counted from
+    the registry, all in one pass. Each is counted once per transaction: the report and the
+    dashboard ask for the same end several times (a year and since launch end together, and
+    December's end with them), and one read gives one answer.
+    """
+    now = utcnow()
+    at = {end: (None if utc_start(end) > now else end) for end in ends}  # None: now
+    grouping = None if group is None else "village" if group is Village.id else "town"
+    memo = _stock_memo()
+    todo = {moment for moment in at.values() if (moment, area, grouping) not in memo}
+    snapshots = _snapshot_stock([moment for moment in todo if moment is not None], area, group)
+    raw = [moment for moment in todo if moment not in snapshots and moment is not None]
+    counted = _raw_stock([utc_start(moment) for moment in raw], area, group)
+    memo.update({(moment, area, grouping): stock for moment, stock in snapshots.items()})
+    memo.update(
+        {(moment, area, grouping): stock for moment, stock in zip(raw, counted, strict=True)}
+    )
+    if None in todo:
+        memo[(None, area, grouping)] = _current_stock(area, group)
+    return [memo[(at[end], area, grouping)] for end in ends]
+
+
+def _stock_memo() -> dict[tuple[date | None, Scope, str | None], Stock]:
+    """The stock already counted in the current transaction, by (end, area, grouping)."""
+    session = db.session()
+    session.connection()  # begins the transaction the figures are read in, if none is open
+    transaction = session.get_transaction()
+    held = session.info.get(STOCK_MEMO)
+    if held is None or held[0] is not transaction:
+        held = session.info[STOCK_MEMO] = (transaction, {})
+    memo: dict[tuple[date | None, Scope, str | None], Stock] = held[1]
+    return memo
+
+
+def _snapshot_stock(ends: Sequence[date], area: Scope, group: Group) -> dict[date, Stock]:
+    """The stock at those of ``ends`` whose last day is rolled up in the current county zone,
+    summed from its villages' snapshots (no row: a village with no households)."""
+    last_days = {end - timedelta(days=1): end for end in ends}
+    if not last_days:
+        return {}
+    rolled = set(
+        db.session.scalars(
+            select(RollupDay.day).where(
+                RollupDay.zone == county_zone().key, RollupDay.day.in_(last_days)
+            )
+        )
+    )
+    if not rolled:
+        return {}
+    figures = [func.sum(VillageDay.households_registered), func.sum(VillageDay.households_covered)]
+    if group is None:
+        key: Any = null()
+    elif group is Village.id:
+        key = VillageDay.village_id
+    else:
+        key = Village.town_id
+    statement = select(VillageDay.day, key, *figures).where(
+        VillageDay.day.in_(rolled), *_in_area(VillageDay.village_id, area)
+    )
+    if group is Village.town_id:
+        statement = statement.join(Village, VillageDay.village_id == Village.id)
+    statement = statement.group_by(VillageDay.day, *([] if group is None else [key]))
+    stocks: dict[date, Stock] = {last_days[day]: {} for day in rolled}
+    for day, group_key, registered, covered in db.session.execute(statement):
+        stocks[last_days[day]][group_key] = (int(registered), int(covered))
+    return stocks
+
+
+def _current_stock(area: Scope, group: Group) -> Stock:
+    """Households registered and covered now: active ones, and those of them with an active
+    plate installed. A household has at most one active plate (a unique index says so), so the
+    plates need no grouping per household, unlike at a past end."""
+    active = Household.deactivated_at.is_(None)
+    households = _grouped(Household, Household.village_id, [func.count()], [active], area, group)
+    plates = _grouped(
+        join(Plate, Household, Plate.household_id == Household.id),
+        Household.village_id,
+        [func.count()],
+        [active, Plate.status == PlateStatus.ACTIVE, Plate.installed_at.is_not(None)],
+        area,
+        group,
+    )
+    return {
+        key: (int(households.get(key, (0,))[0]), int(plates.get(key, (0,))[0]))
+        for key in set(households) | set(plates)
+    }
+
+
+def _raw_stock(ends: Sequence[datetime], area: Scope, group: Group) -> list[Stock]:
     """Households registered and covered at each of ``ends``, one scan of each table for all.
 
     Registered: created before the end and not deactivated before it. Covered: registered, with
     a plate installed before the end and not revoked by then (plates keep their history).
     """
+    if not ends:
+        return []
 
     def registered(end: datetime) -> ColumnElement[bool]:
         return and_(
@@ -363,10 +459,10 @@ def _raw_ranges(period: Period, rolled: list[date]) -> list[tuple[datetime | Non
     cursor = period.start
     for day in rolled:
         if cursor is None or day > cursor:
-            ranges.append((None if cursor is None else _utc(cursor), _utc(day)))
+            ranges.append((None if cursor is None else utc_start(cursor), utc_start(day)))
         cursor = day + timedelta(days=1)
     if cursor is None or cursor < period.end:
-        ranges.append((None if cursor is None else _utc(cursor), _utc(period.end)))
+        ranges.append((None if cursor is None else utc_start(cursor), utc_start(period.end)))
     return ranges
 
 

@@ -14,7 +14,7 @@ from doorplate.db import db
 from doorplate.places.models import Household, HouseholdStatus, Village
 
 
-def test_deactivating_keeps_the_first_date_and_reactivating_clears_it(
+def test_deactivating_keeps_the_first_date(
     make_village: Callable[..., Village], make_household: Callable[..., Household]
 ) -> None:
     household = make_household(make_village())
@@ -25,10 +25,6 @@ def test_deactivating_keeps_the_first_date_and_reactivating_clears_it(
     db.session.commit()
     db.session.expire_all()
     assert (household.status, household.deactivated_at) == (HouseholdStatus.INACTIVE, first)
-    household.reactivate()
-    db.session.commit()
-    db.session.expire_all()
-    assert (household.status, household.deactivated_at) == (HouseholdStatus.ACTIVE, None)
 
 
 def test_the_migration_dates_existing_inactive_households_by_their_last_update(
