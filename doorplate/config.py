@@ -40,9 +40,6 @@ DEFAULTS: dict[str, Any] = {
     # How often a worker records the visits its plate pages queued (doorplate/visits/queue.py);
     # 0 records each in its own request.
     "VISIT_FLUSH_SECONDS": 0.25,
-    # The Unix socket of the process that records the workers' visits for them, which
-    # gunicorn.conf.py starts and sets (doorplate/visits/writer.py); None: each worker records
-    "VISIT_WRITER_SOCKET": None,
     # Post attachments (JPEG, PNG, PDF): each file's size, files per post, and an image's pixels
     # (a 40-megapixel photo takes 160 MB to re-encode; more is refused as a decompression bomb)
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,

@@ -25,8 +25,7 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(app: str, database_url: str, workers: int = 4) -> Iterator[int]:
     """Serve ``app`` (``module:attribute``, importable from the project root) on ``database_url``
-    with ``workers`` sync workers and production's gunicorn.conf.py (its visit writer included);
-    yields the port and stops the server when the block ends."""
+    with ``workers`` sync workers; yields the port and stops the server when the block ends."""
     port = free_port()
     env = {
         **os.environ,
@@ -41,7 +40,6 @@ def gunicorn(app: str, database_url: str, workers: int = 4) -> Iterator[int]:
         "--backlog", "2048",
         "--chdir", str(ROOT),
         "--log-level", "warning",
-        "--config", str(ROOT / "gunicorn.conf.py"),
         app,
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)

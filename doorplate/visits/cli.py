@@ -6,12 +6,10 @@ command is the backstop for quiet nights, and deletes yesterday's salt as soon a
 
 from __future__ import annotations
 
-import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from doorplate.db import db
-from doorplate.visits import service, writer
+from doorplate.visits import service
 
 visits = AppGroup(
     "visits",
@@ -30,16 +28,6 @@ def purge_command() -> None:
     """
     service.purge()
     db.session.commit()
-
-
-@visits.command("writer")
-@click.argument("socket_path", metavar="SOCKET")
-def writer_command(socket_path: str) -> None:
-    """Record the visits that workers send to the Unix socket SOCKET, until stopped.
-
-    gunicorn.conf.py starts one for the workers it serves; see doorplate/visits/writer.py.
-    """
-    writer.serve(current_app._get_current_object(), socket_path)  # type: ignore[attr-defined]
 
 
 COMMANDS = (visits,)

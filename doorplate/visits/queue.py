@@ -5,16 +5,14 @@ each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one trans
 :func:`doorplate.visits.service.record_many`, at each visit's own time and by the same rule a
 synchronous scan follows. What changes is that a visit reaches the database up to a flush interval
 later, and that one transaction of four statements (one SQLite write lock, one commit) carries
-many visits instead of one. Under gunicorn (``VISIT_WRITER_SOCKET`` set) the thread hands each
-batch to the writer process instead (:mod:`doorplate.visits.writer`), and records it here only
-if the writer does not confirm it committed.
+many visits instead of one.
 
-What a visit needs for its visitor key (address and user agent) stays in memory (this
-process's, or the writer's) until its batch is written, never on disk. A graceful stop (SIGTERM,
-a gunicorn reload) writes the queue before the process exits; a worker killed outright (SIGKILL,
-a power cut) loses at most its last flush interval of visits. While the database is
-unreachable a batch is kept and retried, up to :data:`MAX_PENDING` visits, after which the
-oldest are dropped with an error in the log.
+What a visit needs for its visitor key (address and user agent) stays in this process's memory
+until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
+the queue before the process exits; a worker killed outright (SIGKILL, a power cut) loses at
+most its last flush interval of visits. While the database is unreachable a batch is kept and
+retried, up to :data:`MAX_PENDING` visits, after which the oldest are dropped with an error in
+the log.
 
 ``VISIT_FLUSH_SECONDS = 0`` records each visit in the scan's own request instead.
 """
@@ -26,15 +24,23 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 
 from doorplate.db import db, utcnow
-from doorplate.visits import service, writer
+from doorplate.visits import service
 
 logger = logging.getLogger(__name__)
 
 MAX_PENDING = 100_000  # a minute and more of a county-wide notice's scans on one worker
+
+
+@dataclass(frozen=True)
+class _Opened:
+    plate_id: int
+    household_id: int
+    village_id: int
 
 
 class VisitQueue:
@@ -46,8 +52,6 @@ class VisitQueue:
         self._flushing = threading.Lock()  # one batch at a time (the thread, or atexit)
         self._pending: list[service.Scan] = []
         self._writer_pid: int | None = None
-        path = app.config.get("VISIT_WRITER_SOCKET")
-        self._writer = writer.Client(path) if path else None
 
     def add(self, scan: service.Scan) -> None:
         with self._lock:
@@ -70,8 +74,6 @@ class VisitQueue:
                 batch, self._pending = self._pending, []
             if not batch:
                 return 0
-            if self._writer is not None and self._writer.send(batch):
-                return len(batch)
             with self._app.app_context():
                 try:
                     service.record_many(batch)
@@ -113,5 +115,5 @@ def record_scan(
             opened, method=method, remote_addr=remote_addr, user_agent=user_agent, staff=staff
         )
         return
-    ids = service.PlateIds(opened.plate_id, opened.household_id, opened.village_id)
+    ids = _Opened(opened.plate_id, opened.household_id, opened.village_id)
     queue().add(service.Scan(ids, remote_addr, user_agent, utcnow()))

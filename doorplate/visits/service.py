@@ -85,15 +85,6 @@ class Opened(Protocol):
     def village_id(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class PlateIds:
-    """An :class:`Opened` plate as plain ids, to queue or send to the writer."""
-
-    plate_id: int
-    household_id: int
-    village_id: int
-
-
 def counts(method: str, user_agent: str, *, staff: bool = False) -> bool:
     """Whether an opening can be a visit at all.
 

@@ -15,11 +15,6 @@ through the ORM, commit).
 
     python scripts/bench/scan.py [--runs 3] [--duration 10] [--warmup 3] [--connections 32]
         [--workers 4] [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
-        [--compare-writer]
-
-The plate page is served with production's gunicorn.conf.py, so one visit-writer process
-records the workers' visits (doorplate/visits/writer.py); ``--compare-writer`` adds runs without
-it. The baselines get no configuration file.
 """
 
 from __future__ import annotations
@@ -85,15 +80,9 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app: str,
-    workers: int,
-    env: dict[str, str],
-    chdir: Path,
-    worker_class: str = "sync",
-    config: Path | None = None,
+    app: str, workers: int, env: dict[str, str], chdir: Path, worker_class: str = "sync"
 ) -> Iterator[str]:
-    """``app`` served on a free loopback port until the block ends, with gunicorn's ``config``
-    file if given (and never one it would find by itself in the working folder)."""
+    """``app`` served on a free loopback port until the block ends."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -103,10 +92,9 @@ def gunicorn(
         "--backlog", "2048",
         "--chdir", str(chdir),
         "--log-level", "warning",
-        *(["--config", str(config)] if config else []),
         app,
     ]  # fmt: skip
-    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=chdir)
+    process = subprocess.Popen(command, env={**os.environ, **env})
     try:
         wait_until_serving(port, process)
         yield f"http://127.0.0.1:{port}"
@@ -191,7 +179,6 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
     baseline: list[Run] = []
     naive: list[Run] = []
     plate: list[Run] = []
-    in_worker: list[Run] = []  # the plate page with each worker writing its own visits
     warm_plate: list[Run] = []  # their visits are stored too
 
     def measure(url: str, paths_file: Path, warmed: list[Run] | None = None) -> Run:
@@ -208,21 +195,13 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
             baseline.append(measure(url, root_path))
         with gunicorn("hello_app:naive", args.workers, env, here, args.worker_class) as url:
             naive.append(measure(url, plate_paths))
-        with gunicorn(
-            "wsgi:app", args.workers, env, ROOT, args.worker_class, ROOT / "gunicorn.conf.py"
-        ) as url:
+        with gunicorn("wsgi:app", args.workers, env, ROOT, args.worker_class) as url:
             plate.append(measure(url, plate_paths, warm_plate))
-        if args.compare_writer:  # production's config less its visit writer
-            with gunicorn("wsgi:app", args.workers, env, ROOT, args.worker_class) as url:
-                in_worker.append(measure(url, plate_paths, warm_plate))
     hello_rate = statistics.median(run.requests_per_second for run in baseline)
     naive_rate = statistics.median(run.requests_per_second for run in naive)
     plate_rate = statistics.median(run.requests_per_second for run in plate)
     print(f"\n{label}: {len(paths)} plates, {args.runs} runs of {args.duration} s each")
-    series = [("hello-world", baseline), ("naive page", naive), ("plate page", plate)]
-    if in_worker:
-        series.append(("no writer", in_worker))
-    for name, runs in series:
+    for name, runs in (("hello-world", baseline), ("naive page", naive), ("plate page", plate)):
         rates = ", ".join(f"{run.requests_per_second:.0f}" for run in runs)
         p99s = ", ".join(f"{run.p99_ms:.1f}" for run in runs)
         errors = sum(run.errors for run in runs)
@@ -234,10 +213,7 @@ def compare(label: str, database_url: str, args: argparse.Namespace, work: Path)
         f"  ratio to hello-world: plate page {plate_rate / hello_rate:.2f}x,"
         f" naive page {naive_rate / hello_rate:.2f}x"
     )
-    if in_worker:
-        no_writer_rate = statistics.median(run.requests_per_second for run in in_worker)
-        print(f"  plate page without the visit writer: {no_writer_rate / hello_rate:.2f}x")
-    counted = sum(run.responses - run.errors for run in [*plate, *in_worker, *warm_plate])
+    counted = sum(run.responses - run.errors for run in [*plate, *warm_plate])
     stored = visits_stored(database_url)
     # A response wrk was still reading when its time ran out is stored but not counted by wrk.
     print(f"  visits stored {stored}, 2xx responses counted by wrk {counted}")
@@ -254,11 +230,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--postgres", metavar="URL", help="server URL, e.g. .../postgres")
-    parser.add_argument(
-        "--compare-writer",
-        action="store_true",
-        help="also serve the plate page with each worker writing its own visits (no writer)",
-    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")

@@ -154,7 +154,7 @@ def test_a_process_writes_its_queue_before_it_exits(database_url: str, plates: P
 
 
 def _scan(plates: Plates, at: datetime, ip: str = "203.0.113.5") -> service.Scan:
-    opened = service.PlateIds(plates.ids[0], plates.household_ids[0], plates.village_id)
+    opened = visit_queue._Opened(plates.ids[0], plates.household_ids[0], plates.village_id)
     return service.Scan(opened, ip, PHONE, at)
 
 
