@@ -413,6 +413,9 @@ def guide(base_url: str) -> str:
         ),
         f"  Bookings:       {base_url}/staff/bookings  (confirm, complete; staff)",
         f"  Services:       {base_url}/staff/services  (hours, closures, slots; staff)",
+        f"  Statistics:     {base_url}/staff/stats/  (county dashboard; county staff, reviewers)",
+        f"  Annual report:  {base_url}/staff/reports/annual  (county staff)",
+        f"  Figures (API):  {base_url}/api/v1/stats",
         "",
         "Demo staff logins (username / password — scope):",
     ]

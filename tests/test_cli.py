@@ -107,6 +107,8 @@ def test_serve_demo_starts_on_an_empty_machine_and_prints_logins(tmp_path: Path)
     assert f"{base}/staff/login" in output
     token = plate_urls[0].rsplit("/", 1)[1]
     assert re.search(rf"Book a service: +{re.escape(base)}/P/{token}/services", output)
+    for page in ("/staff/stats/", "/staff/reports/annual", "/api/v1/stats"):
+        assert f"{base}{page}" in output
     for username, _name, _role, _town, _village, password in demo.DEMO_STAFF:
         assert username in output and password in output
     assert (tmp_path / "instance" / "doorplate.sqlite3").exists()
