@@ -614,6 +614,22 @@ def _grouped(
     return {row[0]: tuple(row[1:]) for row in db.session.execute(statement)}
 
 
+def went_live_at() -> ColumnElement[datetime]:
+    """When a post went live: the later of its approval and its scheduled time."""
+    return case((Post.publish_at > Post.published_at, Post.publish_at), else_=Post.published_at)
+
+
+def went_live(start: datetime | None, end: datetime) -> list[ColumnElement[bool]]:
+    """Posts that went live in [start, end): published or withdrawn now, and not withdrawn
+    before going live (drafts, submitted and rejected posts never count)."""
+    live_at = went_live_at()
+    return [
+        Post.status.in_((PostStatus.PUBLISHED, PostStatus.WITHDRAWN)),
+        *_within(live_at, start, end),
+        or_(Post.withdrawn_at.is_(None), Post.withdrawn_at > live_at),
+    ]
+
+
 def _published(
     start: datetime | None, end: datetime, area: Scope, group: Group
 ) -> dict[tuple[Key, Category], int]:
@@ -623,12 +639,7 @@ def _published(
     the key None there and so appear in no town. Per village, a post belongs to its own village
     only.
     """
-    live_at = case((Post.publish_at > Post.published_at, Post.publish_at), else_=Post.published_at)
-    where = [
-        Post.status.in_((PostStatus.PUBLISHED, PostStatus.WITHDRAWN)),
-        *_within(live_at, start, end),
-        or_(Post.withdrawn_at.is_(None), Post.withdrawn_at > live_at),
-    ]
+    where = went_live(start, end)
     if area.village_id is not None:
         where.append(Post.village_id == area.village_id)
     elif area.town_id is not None:

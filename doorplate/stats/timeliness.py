@@ -24,16 +24,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import func, select
 
 from doorplate.db import db
 from doorplate.i18n import county_zone
 from doorplate.places.models import Town, Village
-from doorplate.publications.models import Category, Post, PostStatus
+from doorplate.publications.models import Category, Post
 from doorplate.staff.service import Scope
+from doorplate.stats.tallies import utc_start, went_live, went_live_at
 
 CONFIG_KEY = "FINANCE_DISCLOSURE_EVERY"
 
@@ -108,23 +109,9 @@ def judge(area: Scope, at: datetime, every: Every | None = None) -> Timeliness:
         for village in villages
         if (found := last.get(village.village_id)) is None or found < due_since
     )
-    spoke = _villages_that_published(area, _utc(quarter_start), _utc(quarter_end))
+    spoke = _villages_that_published(area, utc_start(quarter_start), utc_start(quarter_end))
     silent = tuple(village for village in villages if village.village_id not in spoke)
     return Timeliness(every, today, due_since, quarter_start, quarter_end, overdue, silent)
-
-
-def went_live_at() -> ColumnElement[datetime]:
-    """When a post went live: the later of its approval and its scheduled time (as tallies)."""
-    return case((Post.publish_at > Post.published_at, Post.publish_at), else_=Post.published_at)
-
-
-def _went_live(before: datetime) -> list[ColumnElement[bool]]:
-    live_at = went_live_at()
-    return [
-        Post.status.in_((PostStatus.PUBLISHED, PostStatus.WITHDRAWN)),
-        or_(Post.withdrawn_at.is_(None), Post.withdrawn_at > live_at),
-        live_at < before,
-    ]
 
 
 def _villages(area: Scope) -> Sequence[VillageRef]:
@@ -143,7 +130,7 @@ def _last_finance(area: Scope, at: datetime) -> dict[int, date]:
     statement = (
         select(Post.village_id, func.max(live_at))
         .where(
-            *_went_live(at),
+            *went_live(None, at),
             Post.category == Category.FINANCE,
             Post.village_id.in_(select(Village.id).where(area.villages())),
         )
@@ -160,17 +147,12 @@ def _villages_that_published(area: Scope, start: datetime, end: datetime) -> set
     statement = (
         select(Post.village_id)
         .where(
-            *_went_live(end),
-            went_live_at() >= start,
+            *went_live(start, end),
             Post.village_id.in_(select(Village.id).where(area.villages())),
         )
         .distinct()
     )
     return set(db.session.scalars(statement))
-
-
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time(), county_zone()).astimezone(UTC)
 
 
 def _aware(value: datetime | str) -> datetime:
