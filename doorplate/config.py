@@ -56,6 +56,30 @@ DEFAULTS: dict[str, Any] = {
     # Publication timeliness on the dashboard: finance (财务) must go out every "month" (Zhejiang's
     # rule for village finance) or every "quarter" (small villages); see stats/timeliness.py
     "FINANCE_DISCLOSURE_EVERY": "month",
+    # Operations (doorplate/ops/): how many reverse proxies (nginx: 1) in front of gunicorn are
+    # trusted for X-Forwarded-For/Proto/Host; 0 trusts none. The level of the JSON log lines.
+    "PROXY_COUNT": 0,
+    "LOG_LEVEL": "INFO",
+    # Rate limits per client address (doorplate/ratelimit.py). A whole village, or a town's staff,
+    # may reach us through one carrier CGNAT address, so each is far above what honest use of
+    # one address needs, while still stopping a machine:
+    # - unknown or revoked plate codes (page and API together; a known code is never counted):
+    #   people mistype a code or scan an old plate a few times a day; at 300 an hour, finding one
+    #   of 420,000 plates among 2^80 codes takes ~10^12 years, and a scanner cannot load the DB;
+    "PLATE_LOOKUP_LIMIT": "30 per minute; 300 per hour",
+    # - bookings and requests (报事报修) sent, page and API together, one bucket since a spammer
+    #   would alternate: the county's report counts 32,227 handled in all, under 100 a day even
+    #   if in one year, so 500 a day from one address is a campaign day in a big village, not
+    #   a script filling staff queues with fakes;
+    "BOOKING_CREATE_LIMIT": "20 per minute; 200 per hour; 500 per day",
+    # - staff sign-in attempts: a town hall's staff signing in at 8:30 fit in 30 a minute; a
+    #   password sprayer trying one password on every account gets 300 an hour (each account
+    #   also locks after LOGIN_MAX_FAILURES, counted in the database even when Redis is down).
+    "LOGIN_LIMIT": "30 per minute; 300 per hour",
+    # Rate-limit keys in a shared Redis: "" means "doorplate:<COUNTY_CODE>", one per instance.
+    "RATELIMIT_KEY_PREFIX": "",
+    # With the rate-limit storage down, requests go unlimited and it is tried again this often.
+    "RATELIMIT_RETRY_SECONDS": 5.0,
     # Flask / extensions
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SESSION_COOKIE_HTTPONLY": True,
@@ -120,6 +144,12 @@ def is_production(app: Flask) -> bool:
 def _apply_mode(app: Flask) -> None:
     if is_production(app):
         app.config["SESSION_COOKIE_SECURE"] = True
+        # A database error's message would otherwise quote the bound values (phones, names,
+        # plate codes) into the log.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "hide_parameters": True,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     key = app.config.get("SECRET_KEY")
     if key:
         if is_production(app) and len(str(key)) < MIN_SECRET_KEY_LENGTH:

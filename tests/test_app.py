@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from doorplate import create_app
 from doorplate.config import ConfigError
@@ -44,3 +48,18 @@ def test_environment_layer_sits_between_defaults_and_overrides(
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_production_database_errors_never_quote_bound_values(tmp_path: Path) -> None:
+    """A failed statement's message goes to the log; its values may be a phone or a plate code."""
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    phone = "13812348000"
+    production = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "k" * 40})
+    debug = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    messages = {}
+    for name, app in (("production", production), ("testing", debug)):
+        with app.app_context(), pytest.raises(OperationalError) as failure:
+            db.session.execute(text("SELECT * FROM no_such_table WHERE phone = :p"), {"p": phone})
+        messages[name] = str(failure.value)
+    assert phone not in messages["production"]
+    assert phone in messages["testing"]  # the control: SQLAlchemy quotes values by default

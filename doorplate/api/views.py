@@ -39,6 +39,10 @@ errors.init_blueprint(bp)
 
 # The count of attempts at a reference with phone digits, per address, shared with the pages.
 LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
+# Bookings and requests sent, per address, shared with the pages.
+CREATE_LIMIT = "BOOKING_CREATE_LIMIT"
+# Unknown or revoked plate codes, per address, shared with the plate pages.
+PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 # Aggregates over months and years: five minutes' staleness is nothing to anyone reading them.
 STATS_CACHE = "public, max-age=300"
 
@@ -61,6 +65,7 @@ def _plate(token: str) -> Plate:
     try:
         return plates.resolve(token)
     except plates.PlateRevoked:
+        ratelimit.check(PLATE_LOOKUP_LIMIT)
         raise ApiError(
             410,
             "gone",
@@ -70,6 +75,7 @@ def _plate(token: str) -> Plate:
             ),
         ) from None
     except plates.PlateNotFound:
+        ratelimit.check(PLATE_LOOKUP_LIMIT)
         raise ApiError(
             404,
             "not_found",
@@ -95,6 +101,7 @@ def plate_services(token: str) -> Response:
 
 
 @bp.post("/bookings")
+@ratelimit.limited(CREATE_LIMIT)
 def create_booking() -> Response:
     """Book a slot for the plate's household: 201, or 200 with the same booking for a replayed
     idempotency key; 409 with the next free slots when it is full; 422 field by field."""
@@ -120,6 +127,7 @@ def create_booking() -> Response:
 
 
 @bp.post("/requests")
+@ratelimit.limited(CREATE_LIMIT)
 def create_request() -> Response:
     """Send a request (报事报修, 办事申请) for the plate's household; idempotent like a booking.
     A photo can only be added on the resident's page (an upload, not JSON)."""

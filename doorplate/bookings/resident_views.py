@@ -52,6 +52,10 @@ NEXT_SLOTS = 3  # shown per service on the services page
 FORM_HEADERS = {"Referrer-Policy": "same-origin"}
 # The count of attempts at a reference with phone digits, per address, shared with the API.
 LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
+# Bookings and requests sent, per address, shared with the API.
+CREATE_LIMIT = "BOOKING_CREATE_LIMIT"
+# Unknown or revoked plate codes, per address, shared with the plate page and the API.
+PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 
 
 @bp.after_request
@@ -63,11 +67,15 @@ def _private(response: Response) -> Response:
 
 @bp.errorhandler(plates.PlateNotFound)
 def _plate_unknown(_error: plates.PlateNotFound) -> ResponseReturnValue:
+    if (refused := ratelimit.refused(PLATE_LOOKUP_LIMIT)) is not None:
+        return _too_many(refused)
     return render_template("resident/plate_unknown.html", lang_next="/"), 404
 
 
 @bp.errorhandler(plates.PlateRevoked)
 def _plate_gone(_error: plates.PlateRevoked) -> ResponseReturnValue:
+    if (refused := ratelimit.refused(PLATE_LOOKUP_LIMIT)) is not None:
+        return _too_many(refused)
     return render_template("resident/plate_gone.html", lang_next="/"), 410
 
 
@@ -118,6 +126,7 @@ def services(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/P/<token>/services/<int:service_id>", methods=["GET", "POST"])
+@ratelimit.limited(CREATE_LIMIT, methods={"POST"})
 def service(token: str, service_id: int) -> ResponseReturnValue:
     """Book a slot of a slot service, or send a request to a request service.
 

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from doorplate import ratelimit
 from doorplate.db import db, in_transaction, reading
 from doorplate.i18n import chosen_lang
 from doorplate.places import registry
@@ -32,6 +33,8 @@ from doorplate.staff.service import scope_of
 from doorplate.visits import queue as visit_queue
 
 bp = Blueprint("resident", __name__)
+# Unknown or revoked plate codes per address, shared with the API; a known code never counts.
+PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 
 
 @bp.after_request
@@ -85,8 +88,10 @@ def plate(token: str) -> ResponseReturnValue:
         try:
             scanned = plates.scan(token)
         except plates.PlateRevoked:
+            ratelimit.check(PLATE_LOOKUP_LIMIT)
             return render_template("resident/plate_gone.html", lang_next="/"), 410
         except plates.PlateNotFound:
+            ratelimit.check(PLATE_LOOKUP_LIMIT)
             return render_template("resident/plate_unknown.html", lang_next="/"), 404
         load_current_staff()
         headers: dict[str, str] = {}

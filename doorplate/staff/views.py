@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from doorplate import ratelimit
 from doorplate.bookings import service as bookings
 from doorplate.db import db
 from doorplate.i18n import safe_next
@@ -85,6 +86,7 @@ def _page() -> int:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimit.limited("LOGIN_LIMIT", methods={"POST"})  # per address; each account locks in the DB
 def login() -> ResponseReturnValue:
     """Sign in; public by necessity, the one staff endpoint without ``staff_required``."""
     next_path = safe_next(request.args.get("next"), "") or None
