@@ -13,10 +13,15 @@ from typing import Any
 
 from flask import Flask
 from flask.cli import FlaskGroup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from doorplate import cli, config, console, db, i18n, models, ratelimit, security  # noqa: F401 (models: metadata)
 from doorplate.api import views as api_views
 from doorplate.bookings import resident_views as booking_views
+from doorplate.ops import errors as error_pages
+from doorplate.ops import health
+from doorplate.ops import logging as ops_logging
+from doorplate.ops.request_id import RequestIds
 from doorplate.publications import attachment_views
 from doorplate.resident import preferences
 from doorplate.resident import views as resident_views
@@ -45,7 +50,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_views.bp)
     app.register_blueprint(booking_views.bp)
     cli.init_app(app)
+    app.register_blueprint(health.bp)
+    ops_logging.init_app(app)
+    error_pages.init_app(app)
     app.wsgi_app = FastScan(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Outside the fast path, so that its answers carry the id and see what nginx forwarded.
+    app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
+    if proxies := app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,15 +24,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, database_url: str, workers: int = 4) -> Iterator[int]:
+def gunicorn(
+    app: str,
+    database_url: str,
+    workers: int = 4,
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    output: IO[bytes] | None = None,
+) -> Iterator[int]:
     """Serve ``app`` (``module:attribute``, importable from the project root) on ``database_url``
-    with ``workers`` sync workers; yields the port and stops the server when the block ends."""
+    with ``workers`` sync workers; yields the port and stops the server (SIGTERM, a graceful
+    stop) when the block ends. ``config`` is a gunicorn config file (``-c``), ``env`` extra
+    environment, and ``output`` a file that receives the server's stdout and stderr."""
     port = free_port()
-    env = {
+    environ = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DOORPLATE_SECRET_KEY": "test-" + "k" * 40,
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -40,9 +52,10 @@ def gunicorn(app: str, database_url: str, workers: int = 4) -> Iterator[int]:
         "--backlog", "2048",
         "--chdir", str(ROOT),
         "--log-level", "warning",
+        *(["--config", str(config)] if config else []),
         app,
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=environ, stdout=output, stderr=output)
     try:
         _wait_until_serving(port, process)
         yield port

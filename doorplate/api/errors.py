@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from doorplate.api.responses import NO_STORE, json_response
 from doorplate.api.serialise import link
+from doorplate.ops.request_id import current as current_request_id
 
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})  # answered by Flask itself wherever GET is
 
@@ -71,6 +72,8 @@ def error_response(error: ApiError, headers: dict[str, str] | None = None) -> Re
     body: dict[str, str] = {"code": error.code, "message": error.message}
     if error.parameter is not None:
         body["parameter"] = error.parameter
+    if error.status >= 500 and (request_id := current_request_id()):
+        body["request_id"] = request_id  # to quote when reporting the fault
     return json_response(
         {"error": body, **error.extra}, error.status, cache=NO_STORE, headers=headers
     )

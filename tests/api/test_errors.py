@@ -85,6 +85,7 @@ def test_a_crash_is_a_json_500_without_details(
         "error": {
             "code": "internal_error",
             "message": "Something went wrong on our side. Please try again later.",
+            "request_id": response.headers["X-Request-Id"],
         }
     }
 

@@ -40,7 +40,8 @@ def view_calls(app: Flask) -> Iterator[list[str]]:
 
 
 def _scan(client: FlaskClient, token: str, **kwargs: Any) -> Any:
-    headers = {"User-Agent": PHONE_UA, **kwargs.pop("headers", {})}
+    # One request id for both paths, so their headers can be compared whole.
+    headers = {"User-Agent": PHONE_UA, "X-Request-Id": "scan", **kwargs.pop("headers", {})}
     return client.get(f"/P/{token}", headers=headers, **kwargs)
 
 
