@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from doorplate import config, demo
+from doorplate.backup import cli as backup_cli
 from doorplate.bookings import cli as bookings_cli
 from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
     for command in (
         init_db,
         serve,
+        *backup_cli.COMMANDS,
         *bookings_cli.COMMANDS,
         *places_cli.COMMANDS,
         *plates_cli.COMMANDS,

@@ -21,7 +21,16 @@ from doorplate.places.models import Household, Town, Village
 from doorplate.staff.models import StaffUser
 
 BIN = Path(sys.executable).parent
-COMMANDS = ["init-db", "serve", "import-households", "import-template", "create-staff", "plates"]
+COMMANDS = [
+    "init-db",
+    "serve",
+    "import-households",
+    "import-template",
+    "create-staff",
+    "plates",
+    "backup",
+    "restore",
+]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
