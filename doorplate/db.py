@@ -144,12 +144,31 @@ def first_row(statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ..
     a ROLLBACK round trip besides. The statement is still SQLAlchemy's, compiled once per
     dialect; values come back as the driver gives them, without type processing, so only plain
     columns (numbers, text) belong here.
+
+    Bypassing SQLAlchemy's connection also bypasses its disconnect handling, so it is done here:
+    after a database restart every pooled connection is dead, and the first one found dead
+    replaces the whole pool (as SQLAlchemy does for its own connections) and the query is run
+    once more on a new connection. Checking each connection before use (``pool_pre_ping``)
+    would cost every scan a round trip instead; this costs nothing until the database goes away.
     """
     sql, order = _compiled(statement, db.engine.dialect)
     values = params if order is None else tuple(params[name] for name in order)
-    connection = db.engine.raw_connection()
+    try:
+        return _first_row(sql, values)
+    except Disconnected:
+        db.engine.dispose()  # the other pooled connections died with this one
+        return _first_row(sql, values)
+
+
+class Disconnected(Exception):
+    """The pooled connection was found dead (the database restarted or dropped it)."""
+
+
+def _first_row(sql: str, values: Any) -> tuple[Any, ...] | None:
+    engine = db.engine
+    connection = engine.raw_connection()
     driver = connection.driver_connection
-    postgres = db.engine.dialect.name == "postgresql"
+    postgres = engine.dialect.name == "postgresql"
     try:
         if postgres:
             driver.autocommit = True  # one round trip: no BEGIN, nothing to roll back
@@ -157,10 +176,17 @@ def first_row(statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ..
         cursor.execute(sql, values)
         row: tuple[Any, ...] | None = cursor.fetchone()
         cursor.close()
-        return row
-    finally:
         if postgres:
             driver.autocommit = False
+        return row
+    except engine.dialect.loaded_dbapi.Error as error:
+        if engine.dialect.is_disconnect(error, driver, None):
+            connection.invalidate(error)  # closed and never handed out again
+            raise Disconnected from error
+        if postgres:
+            driver.autocommit = False
+        raise
+    finally:
         connection.close()  # back to the pool
 
 

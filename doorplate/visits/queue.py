@@ -11,8 +11,14 @@ What a visit needs for its visitor key (address and user agent) stays in this pr
 until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
 the queue before the process exits; a worker killed outright (SIGKILL, a power cut) loses at
 most its last flush interval of visits. While the database is unreachable a batch is kept and
-retried, up to :data:`MAX_PENDING` visits, after which the oldest are dropped with an error in
-the log.
+retried, less often the longer the outage lasts (up to every :data:`MAX_RETRY_SECONDS`, so a
+long outage does not fill the log), up to :data:`MAX_PENDING` visits, after which the oldest are
+dropped with an error in the log.
+
+A retry never counts a visit twice, even when the failed attempt had in fact committed (the
+connection died after ``COMMIT`` reached the server): each visit moved its (visitor, plate)
+window to its own time, so the retried batch finds every such window less than 30 minutes old
+and counts none of them again.
 
 ``VISIT_FLUSH_SECONDS = 0`` records each visit in the scan's own request instead.
 """
@@ -34,6 +40,7 @@ from doorplate.visits import service
 logger = logging.getLogger(__name__)
 
 MAX_PENDING = 100_000  # a minute and more of a county-wide notice's scans on one worker
+MAX_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class VisitQueue:
         self._flushing = threading.Lock()  # one batch at a time (the thread, or atexit)
         self._pending: list[service.Scan] = []
         self._writer_pid: int | None = None
+        self._failures = 0  # flushes failed in a row
 
     def add(self, scan: service.Scan) -> None:
         with self._lock:
@@ -62,7 +70,7 @@ class VisitQueue:
             if self._writer_pid != os.getpid():  # first visit in this (forked) process
                 self._writer_pid = os.getpid()
                 threading.Thread(target=self._run, name="doorplate-visits", daemon=True).start()
-                atexit.register(self.flush)
+                atexit.register(self._flush_at_exit)
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -80,18 +88,38 @@ class VisitQueue:
                     db.session.commit()
                 except Exception:
                     db.session.rollback()
-                    logger.exception(
-                        "Could not record %d visits; they will be retried.", len(batch)
-                    )
+                    self._failed(len(batch))
                     with self._lock:
                         self._pending[:0] = batch[: MAX_PENDING - len(self._pending)]
                     return 0
+            if self._failures:
+                logger.warning("Visits recorded again after %d failed attempts.", self._failures)
+                self._failures = 0
             return len(batch)
+
+    def _failed(self, count: int) -> None:
+        self._failures += 1
+        if self._failures == 1:
+            logger.exception("Could not record %d visits; they will be retried.", count)
+        else:
+            logger.error("Still cannot record %d visits (attempt %d).", count, self._failures)
+
+    def _delay(self) -> float:
+        """The flush interval, doubled for each failure in a row, up to MAX_RETRY_SECONDS."""
+        every: float = self._app.config["VISIT_FLUSH_SECONDS"]
+        return min(max(every, MAX_RETRY_SECONDS), every * 2 ** min(self._failures, 16))
 
     def _run(self) -> None:
         while True:
-            time.sleep(self._app.config["VISIT_FLUSH_SECONDS"])
+            time.sleep(self._delay())
             self.flush()
+
+    def _flush_at_exit(self) -> None:
+        self.flush()
+        if self._pending:
+            logger.error(
+                "%d visits lost: the database was unreachable at exit.", len(self._pending)
+            )
 
 
 def queue() -> VisitQueue:
