@@ -132,6 +132,11 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "description": "The query parameter at fault, for `invalid_parameter`.",
                     },
+                    "request_id": {
+                        "type": "string",
+                        "description": "On a 5xx error: the request's id (also in the "
+                        "`X-Request-Id` header), to quote when reporting the fault.",
+                    },
                 },
             }
         },
@@ -544,8 +549,17 @@ RESPONSES: dict[str, Any] = {
     ),
     "TooManyRequests": _json(
         _ref("schemas", "Error"),
-        "`too_many_requests`: too many booking lookups from this address; try again later. "
-        "The limit is shared by the lookup and cancel endpoints and the resident's page.",
+        "`too_many_requests`: too many attempts from this address; try again after "
+        "`Retry-After` seconds. Each limit is shared with the resident's pages: booking lookups "
+        "and cancellations count together, as do bookings and requests sent, and unknown or "
+        "revoked plate codes (a current plate is never counted).",
+        headers={
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        },
     ),
     "PlateGone": _json(
         _ref("schemas", "Error"),
@@ -595,6 +609,7 @@ PATHS: dict[str, Any] = {
                     "`gone`: the plate was replaced or withdrawn; the household should ask its "
                     "village office for the new one.",
                 ),
+                "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
             },
         }
@@ -697,6 +712,7 @@ PATHS: dict[str, Any] = {
                 ),
                 "404": _not_found("`not_found`: no such plate (the same body for any code)."),
                 "410": _ref("responses", "PlateGone"),
+                "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
             },
         }
@@ -726,6 +742,7 @@ PATHS: dict[str, Any] = {
                 "409": _json(_ref("schemas", "SlotFull"), "`slot_full`: the slot is full."),
                 "410": _ref("responses", "PlateGone"),
                 "422": _ref("responses", "InvalidInput"),
+                "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
             },
         }
@@ -752,6 +769,7 @@ PATHS: dict[str, Any] = {
                 "404": _not_found("`not_found`: no such plate."),
                 "410": _ref("responses", "PlateGone"),
                 "422": _ref("responses", "InvalidInput"),
+                "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
             },
         }
