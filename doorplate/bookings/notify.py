@@ -35,6 +35,7 @@ class Notification:
     """What a gateway needs to tell a resident about a booking; nothing is looked up later."""
 
     event: str  # "received" | "confirmed" | "reminder" | "status"
+    booking_id: int
     reference: str
     status: BookingStatus
     phone: str | None
@@ -47,13 +48,15 @@ class Notifier(Protocol):
 
 
 class LogNotifier:
-    """The default: one log line per notification, without the phone number or any name."""
+    """The default: one log line per notification, without the phone number or any name, and
+    by booking id rather than reference (a reference and a phone's last four digits open a
+    booking, so references stay out of logs)."""
 
     def send(self, notification: Notification) -> None:
         logger.info(
-            "booking notification %s: %s is %s",
+            "booking notification %s: booking %d is %s",
             notification.event,
-            notification.reference,
+            notification.booking_id,
             notification.status.value,
         )
 
@@ -77,12 +80,12 @@ def notify(notification: Notification) -> None:
 @event.listens_for(db.session, "after_commit")
 def _deliver(session: Session) -> None:
     """Send what the committed transaction queued; a failing gateway cannot undo the commit, so
-    its error is logged (by reference only) and the others are still sent."""
+    its error is logged (by booking id only) and the others are still sent."""
     for target, notification in session.info.pop(_PENDING, []):
         try:
             target.send(notification)
         except Exception:
-            logger.exception("booking notification %s failed", notification.reference)
+            logger.exception("booking notification for booking %d failed", notification.booking_id)
 
 
 @event.listens_for(db.session, "after_transaction_end")

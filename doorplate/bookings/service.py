@@ -563,6 +563,7 @@ def _notify(event: str, booking: Booking) -> None:
     notify.notify(
         notify.Notification(
             event=event,
+            booking_id=booking.id,
             reference=booking.reference,
             status=booking.status,
             phone=booking.phone,

@@ -77,6 +77,7 @@ def test_received_is_sent_only_once_the_booking_is_committed(
     assert sent == [
         Notification(
             event="received",
+            booking_id=booking.id,
             reference=booking.reference,
             status=BookingStatus.SUBMITTED,
             phone=PHONE,
@@ -190,9 +191,10 @@ def test_the_log_notifier_never_logs_the_phone_or_the_name(
     service.confirm(make_staff(Role.EDITOR, village=village), booking)
     db.session.commit()
     assert [r.getMessage() for r in caplog.records] == [
-        f"booking notification received: {booking.reference} is submitted",
-        f"booking notification confirmed: {booking.reference} is confirmed",
+        f"booking notification received: booking {booking.id} is submitted",
+        f"booking notification confirmed: booking {booking.id} is confirmed",
     ]
+    assert booking.reference not in caplog.text
     assert PHONE not in caplog.text and PHONE[-4:] not in caplog.text
     assert "欧阳" not in caplog.text
 
@@ -212,5 +214,6 @@ def test_a_failing_gateway_cannot_undo_the_booking(
     reference = booking.reference
     db.session.expire_all()
     assert db.session.get(Booking, booking.id) is not None
-    assert f"booking notification {reference} failed" in caplog.text
+    assert f"booking notification for booking {booking.id} failed" in caplog.text
+    assert reference not in caplog.text
     assert PHONE not in caplog.text
