@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from plate_views import plate_view_calls
 from publications.conftest import County, county, published  # noqa: F401 (county: a fixture)
 from publications.test_attachments import png
 from publications.test_attachments_web import live_post_with
@@ -162,15 +163,8 @@ def prod(make_app: Callable[..., Flask], app: Flask) -> Flask:
 @pytest.fixture
 def plate_views(prod: Flask) -> Iterator[list[str]]:
     """The tokens the Flask plate view was called for: a scan the fast path answers is not."""
-    calls: list[str] = []
-    view = prod.view_functions["resident.plate"]
-
-    def counted(token: str) -> Any:
-        calls.append(token)
-        return view(token=token)
-
-    prod.view_functions["resident.plate"] = counted
-    yield calls
+    with plate_view_calls(prod) as calls:
+        yield calls
 
 
 def settle() -> None:

@@ -623,6 +623,11 @@ def stop_quietly(*stoppers: Callable[[], None]) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both scripts take: the load, and where it runs."""
+    parser.add_argument("--rate", type=float, default=300, help="plate scans per second")
+    parser.add_argument("--bookings", type=float, default=20, help="bookings per second")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
+    parser.add_argument("--out", type=Path, help="append the summary block to this file")
     parser.add_argument(
         "--pg-cluster", default="15/loadtest", help="a private Debian cluster VERSION/NAME, running"
     )

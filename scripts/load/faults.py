@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from common import (
     BOOKING,
@@ -122,13 +121,9 @@ def _window(results: list[Result], start: float, end: float) -> tuple[str, float
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=300, help="plate scans per second")
-    parser.add_argument("--bookings", type=float, default=20, help="bookings per second")
-    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--kills", type=int, default=5, help="workers killed with SIGKILL")
     parser.add_argument("--redis-down", type=float, default=5, help="seconds Redis is stopped")
     parser.add_argument("--timeout", type=float, default=5, help="client timeout, seconds")
-    parser.add_argument("--out", type=Path, help="append the summary block to this file")
     add_arguments(parser)
     args = parser.parse_args()
     timeline = Timeline()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from common import (
     BOOKING,
@@ -35,11 +34,7 @@ MAX_P95_MS = 200.0
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=300, help="plate scans per second")
-    parser.add_argument("--bookings", type=float, default=20, help="bookings per second")
-    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of scans first")
-    parser.add_argument("--out", type=Path, help="append the summary block to this file")
     add_arguments(parser)
     args = parser.parse_args()
     with setup(args) as env:

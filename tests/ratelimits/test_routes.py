@@ -12,6 +12,7 @@ import flask_babel
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from plate_views import plate_view_calls
 from sqlalchemy import func, select
 
 from doorplate.bookings.models import Booking
@@ -107,17 +108,9 @@ def test_known_codes_are_never_limited_on_the_flask_path(client: FlaskClient, pl
 @pytest.fixture
 def view_calls(app: Flask) -> Iterator[list[str]]:
     """The tokens the plate view itself was called for (the fast path never calls it)."""
-    calls: list[str] = []
-    view = app.view_functions["resident.plate"]
-
-    def counted(token: str) -> Any:
-        calls.append(token)
-        return view(token=token)
-
-    app.view_functions["resident.plate"] = counted
     app.config["RESIDENT_PAGE_CACHE_SECONDS"] = 30
-    yield calls
-    app.view_functions["resident.plate"] = view
+    with plate_view_calls(app) as calls:
+        yield calls
 
 
 def test_known_codes_are_never_limited_on_the_fast_path(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from plate_views import plate_view_calls
 from publications.conftest import County
 from sqlalchemy import func, select
 
@@ -26,17 +27,9 @@ BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.htm
 @pytest.fixture
 def view_calls(app: Flask) -> Iterator[list[str]]:
     """The tokens the plate view itself was called for (the fast path never calls it)."""
-    calls: list[str] = []
-    view = app.view_functions["resident.plate"]
-
-    def counted(token: str) -> Any:
-        calls.append(token)
-        return view(token=token)
-
-    app.view_functions["resident.plate"] = counted
     app.config["RESIDENT_PAGE_CACHE_SECONDS"] = 30
-    yield calls
-    app.view_functions["resident.plate"] = view
+    with plate_view_calls(app) as calls:
+        yield calls
 
 
 def _scan(client: FlaskClient, token: str, **kwargs: Any) -> Any:
