@@ -94,7 +94,9 @@ def gunicorn(
         "--log-level", "warning",
         app,
     ]  # fmt: skip
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    # Started from this folder, which has no gunicorn.conf.py: both apps run on gunicorn's own
+    # defaults (no access log), as every recorded figure was measured, wherever it is run from.
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=Path(__file__).parent)
     try:
         wait_until_serving(port, process)
         yield f"http://127.0.0.1:{port}"
