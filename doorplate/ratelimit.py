@@ -32,9 +32,12 @@ import math
 import threading
 import time
 from collections.abc import Callable, Collection
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -146,6 +149,14 @@ def check(config_key: str) -> None:
     error = refused(config_key)
     if error is not None:
         raise error
+
+
+def wait_message(error: TooManyRequests) -> str:
+    """What a refused resident or client reads: how long to wait, from ``Retry-After`` (a minute
+    for a per-minute limit, longer for an hourly or daily one), in the request's language."""
+    seconds = error.retry_after if isinstance(error.retry_after, int) else 60
+    wait = format_timedelta(timedelta(seconds=seconds), threshold=1, add_direction=False)
+    return _("Too many attempts from your address. Please wait %(wait)s and try again.", wait=wait)
 
 
 def refused(config_key: str) -> TooManyRequests | None:

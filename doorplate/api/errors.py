@@ -30,6 +30,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response
 
+from doorplate import ratelimit
 from doorplate.api.responses import NO_STORE, json_response
 from doorplate.api.serialise import link
 from doorplate.ops.request_id import current as current_request_id
@@ -102,7 +103,7 @@ def _http_error(error: HTTPException) -> Response:
         )
     elif isinstance(error, TooManyRequests):
         headers.update((k, v) for k, v in error.get_headers() if k == "Retry-After")
-        message = _("Too many attempts from your address. Please wait a minute and try again.")
+        message = ratelimit.wait_message(error)
     elif status >= 500:
         message = _("Something went wrong on our side. Please try again later.")
     else:

@@ -88,7 +88,7 @@ def _not_found(_error: NotFound) -> ResponseReturnValue:
 def _too_many(error: TooManyRequests) -> ResponseReturnValue:
     page, status = _message(
         _("Too many attempts"),
-        _("Too many attempts from your address. Please wait a minute and try again."),
+        ratelimit.wait_message(error),
         429,
     )
     return page, status, [(k, v) for k, v in error.get_headers() if k == "Retry-After"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.wrappers import Response
 
+from doorplate import ratelimit
 from doorplate.ops import request_id
 
 
-def _texts(status: int) -> tuple[str, str]:
+def _texts(error: HTTPException, status: int) -> tuple[str, str]:
     """(heading, message) for a status, in the request's language."""
     if status == 404:
         return _("Page not found"), _("This page is not here. Please check the address.")
@@ -25,10 +26,8 @@ def _texts(status: int) -> tuple[str, str]:
         return _("Not allowed"), _("This page cannot be used this way.")
     if status == 413:
         return _("Too large"), _("What you sent is too large.")
-    if status == 429:
-        return _("Too many attempts"), _(
-            "Too many attempts from your address. Please wait a minute and try again."
-        )
+    if isinstance(error, TooManyRequests):
+        return _("Too many attempts"), ratelimit.wait_message(error)
     if status >= 500:
         return _("Something went wrong"), _(
             "Something went wrong on our side. Please try again later."
@@ -40,7 +39,7 @@ def _texts(status: int) -> tuple[str, str]:
 
 def error_page(error: HTTPException) -> Response:
     status = error.code or 500
-    heading, message = _texts(status)
+    heading, message = _texts(error, status)
     page = render_template(
         "errors/error.html",
         status=status,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from publications.conftest import County
+from ratelimits.conftest import too_many
 from sqlalchemy import func, select
 
 from doorplate.bookings.models import (
@@ -420,7 +421,7 @@ def test_lookups_are_rate_limited_together_with_the_page(
     assert refused.json == {
         "error": {
             "code": "too_many_requests",
-            "message": "Too many attempts from your address. Please wait a minute and try again.",
+            "message": too_many(refused.headers["Retry-After"]),
         }
     }
     assert 0 < int(refused.headers["Retry-After"]) <= 60

@@ -202,3 +202,13 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.kill()
+
+
+_TOO_MANY = "Too many attempts from your address. Please wait {wait} and try again."
+
+
+def too_many(retry_after: str) -> str:
+    """The refusal for a per-minute limit, which says how long to wait in words."""
+    seconds = int(retry_after)
+    wait = "1 minute" if seconds == 60 else f"{seconds} second{'s' if seconds > 1 else ''}"
+    return _TOO_MANY.format(wait=wait)

@@ -19,9 +19,7 @@ from doorplate.bookings.models import Booking
 from doorplate.db import db
 from doorplate.staff.models import StaffUser
 
-from .conftest import PHONE, UNKNOWN, Place, booking_body, request_body
-
-TOO_MANY = "Too many attempts from your address. Please wait a minute and try again."
+from .conftest import PHONE, UNKNOWN, Place, booking_body, request_body, too_many
 
 
 def _get(client: FlaskClient, path: str, **kwargs: Any) -> Any:
@@ -32,13 +30,14 @@ def _get(client: FlaskClient, path: str, **kwargs: Any) -> Any:
 def _refused_page(response: Any) -> None:
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 60
-    assert "Too many attempts" in response.get_data(as_text=True)
+    assert too_many(response.headers["Retry-After"]) in response.get_data(as_text=True)
 
 
 def _refused_api(response: Any) -> None:
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 60
-    assert response.json == {"error": {"code": "too_many_requests", "message": TOO_MANY}}
+    message = too_many(response.headers["Retry-After"])
+    assert response.json == {"error": {"code": "too_many_requests", "message": message}}
 
 
 def _bookings() -> int:
@@ -63,6 +62,19 @@ def test_unknown_codes_on_the_plate_page_are_limited_with_a_page_saying_to_wait(
     # Another address is not held back by this one.
     other = _get(client, f"/P/{UNKNOWN}", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 404
+
+
+def test_the_refusal_says_how_long_to_wait_in_words(
+    app: Flask, client: FlaskClient, place: Place
+) -> None:
+    app.config["PLATE_LOOKUP_LIMIT"] = "1 per day"
+    assert _get(client, f"/P/{UNKNOWN}").status_code == 404
+    refused = _get(client, f"/P/{UNKNOWN}")
+    assert refused.status_code == 429
+    assert 86_000 < int(refused.headers["Retry-After"]) <= 86_400
+    assert "Please wait 1 day and try again." in refused.get_data(as_text=True)
+    chinese = _get(client, f"/P/{UNKNOWN}", headers={"Accept-Language": "zh-CN"})
+    assert "请等待1天后再试" in chinese.get_data(as_text=True)
 
 
 def test_revoked_codes_count_too(client: FlaskClient, place: Place) -> None:
