@@ -166,6 +166,8 @@ class Scan:
 def record_many(scans: Sequence[Scan]) -> int:
     """Record a batch of openings in four statements whatever its size; return how many counted.
 
+    The scans are openings that :func:`counts` already admitted (the queue takes no other), so
+    they are not judged again: this runs for every visit of the county's busiest page.
     The rule is :func:`record`'s, decided for the batch at once: the windows of its (visitor,
     plate) pairs are created where missing, then locked and read in key order (so two workers'
     batches queue on shared pairs instead of deadlocking; SQLite's write lock already serialises
@@ -173,12 +175,11 @@ def record_many(scans: Sequence[Scan]) -> int:
     ones move their windows and become visits. A batch reaching into a day's first WINDOW takes
     :func:`record`'s path one scan at a time, for the handover across midnight.
     """
-    scans = sorted(
-        (scan for scan in scans if counts("GET", scan.user_agent)), key=lambda scan: scan.at
-    )
+    scans = sorted(scans, key=lambda scan: scan.at)
     if not scans:
         return 0
-    if any(_county_day(scan.at)[1] < WINDOW for scan in scans):
+    days = [_county_day(scan.at) for scan in scans]
+    if any(into_day < WINDOW for _, into_day in days):
         return sum(
             record(scan.plate, method="GET", remote_addr=scan.remote_addr,
                    user_agent=scan.user_agent, now=scan.at)
@@ -186,8 +187,7 @@ def record_many(scans: Sequence[Scan]) -> int:
         )  # fmt: skip
     salts: dict[date, bytes] = {}
     keyed = []
-    for scan in scans:
-        day = _county_day(scan.at)[0]
+    for scan, (day, _) in zip(scans, days, strict=True):
         if day not in salts:
             salts[day] = salt_for(day)
         keyed.append((visitor_key(salts[day], scan.remote_addr, scan.user_agent), scan))
