@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -136,58 +137,99 @@ def _commit_keeping_objects(session: Session) -> None:
 
 
 def first_row(statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """The first row of a read-only query, run on a pooled driver connection outside any
+    """The first row of a read-only query, run on a driver connection of its own outside any
     transaction.
 
     For the one query on the hottest path, the plate scan: around a 4 µs SQLite query,
     SQLAlchemy's connection and transaction handling cost ~90 µs, and on PostgreSQL a BEGIN and
-    a ROLLBACK round trip besides. The statement is still SQLAlchemy's, compiled once per
-    dialect; values come back as the driver gives them, without type processing, so only plain
-    columns (numbers, text) belong here.
+    a ROLLBACK round trip besides; even a bare check-out and check-in of a pooled connection
+    cost ~10 µs (SQLite) and ~35 µs (PostgreSQL, with a new cursor and autocommit switched on
+    and off each time). So these reads keep their own open connections, always in autocommit,
+    each with its cursor (:class:`_Readers`). The statement is still SQLAlchemy's, compiled once
+    per dialect; values come back as the driver gives them, without type processing, so only
+    plain columns (numbers, text) belong here.
 
-    Bypassing SQLAlchemy's connection also bypasses its disconnect handling, so it is done here:
-    after a database restart every pooled connection is dead, and the first one found dead
-    replaces the whole pool (as SQLAlchemy does for its own connections) and the query is run
-    once more on a new connection. Checking each connection before use (``pool_pre_ping``)
-    would cost every scan a round trip instead; this costs nothing until the database goes away.
+    Bypassing SQLAlchemy's pool also bypasses its disconnect handling, so it is done here: after
+    a database restart every open connection is dead, and the first one found dead disposes of
+    the engine's pool and these readers (as SQLAlchemy does for its own connections), and the
+    query runs once more on a new connection. Checking each connection before use
+    (``pool_pre_ping``) would cost every scan a round trip instead; this costs nothing until the
+    database goes away.
     """
-    sql, order = _compiled(statement, db.engine.dialect)
+    engine = db.engine
+    sql, order = _compiled(statement, engine.dialect)
     values = params if order is None else tuple(params[name] for name in order)
+    readers = _readers(engine)
     try:
-        return _first_row(sql, values)
+        return readers.first_row(sql, values)
     except Disconnected:
-        db.engine.dispose()  # the other pooled connections died with this one
-        return _first_row(sql, values)
+        engine.dispose()  # the pool's connections and the other readers died with this one
+        return readers.first_row(sql, values)
 
 
 class Disconnected(Exception):
-    """The pooled connection was found dead (the database restarted or dropped it)."""
+    """The connection was found dead (the database restarted or dropped it)."""
 
 
-def _first_row(sql: str, values: Any) -> tuple[Any, ...] | None:
-    engine = db.engine
-    connection = engine.raw_connection()
-    driver = connection.driver_connection
-    postgres = engine.dialect.name == "postgresql"
-    try:
-        if postgres:
-            driver.autocommit = True  # one round trip: no BEGIN, nothing to roll back
-        cursor = connection.cursor()
-        cursor.execute(sql, values)
-        row: tuple[Any, ...] | None = cursor.fetchone()
-        cursor.close()
-        if postgres:
-            driver.autocommit = False
+class _Readers:
+    """Open driver connections of one engine for :func:`first_row`, each with its cursor.
+
+    A scan takes one from the idle list and puts it back (``list.pop`` and ``append`` are atomic,
+    so threads never share one); there are as many as scans ever ran at once in this process.
+    Each is made by the engine's pool (so the engine's connect settings apply, e.g. SQLite's
+    pragmas) and detached from it at once. They are closed when the engine is disposed, which
+    every way an app or a test lets go of its database goes through.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._idle: list[tuple[Any, Any]] = []
+        self._generation = 0  # bumped by close(): a reader taken before it is closed on return
+
+    def first_row(self, sql: str, values: Any) -> tuple[Any, ...] | None:
+        generation = self._generation
+        try:
+            connection, cursor = self._idle.pop()
+        except IndexError:
+            connection, cursor = self._open()
+        try:
+            cursor.execute(sql, values)
+            row: tuple[Any, ...] | None = cursor.fetchone()
+        except self._engine.dialect.loaded_dbapi.Error as error:
+            connection.close()
+            if self._engine.dialect.is_disconnect(error, connection, cursor):
+                raise Disconnected from error
+            raise
+        if generation == self._generation:
+            self._idle.append((connection, cursor))
+        else:
+            connection.close()
         return row
-    except engine.dialect.loaded_dbapi.Error as error:
-        if engine.dialect.is_disconnect(error, driver, None):
-            connection.invalidate(error)  # closed and never handed out again
-            raise Disconnected from error
-        if postgres:
-            driver.autocommit = False
-        raise
-    finally:
-        connection.close()  # back to the pool
+
+    def _open(self) -> tuple[Any, Any]:
+        pooled = self._engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()  # ours now: closing it closes it, and the pool makes itself another
+        if self._engine.dialect.name == "postgresql":
+            connection.autocommit = True  # one round trip: no BEGIN, nothing to roll back
+        return connection, connection.cursor()
+
+    def close(self, *_: Any) -> None:
+        self._generation += 1
+        while self._idle:
+            connection, _cursor = self._idle.pop()
+            connection.close()
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, _Readers] = weakref.WeakKeyDictionary()
+
+
+def _readers(engine: Engine) -> _Readers:
+    readers = _READERS.get(engine)
+    if readers is None:
+        readers = _READERS.setdefault(engine, _Readers(engine))
+        event.listen(engine, "engine_disposed", readers.close)
+    return readers
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,4 +1,5 @@
-"""The SQLite transaction modes: reading blocks take no lock, everything else writes at once."""
+"""The SQLite transaction modes (reading blocks take no lock, everything else writes at once) and
+the plate scan's own read path (:func:`doorplate.db.first_row`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, event, select
 
 from doorplate.db import db, first_row, reading
 from doorplate.places.models import Town
@@ -79,3 +80,33 @@ def test_first_row_reads_outside_a_transaction_and_leaves_the_pool_as_it_was(
         db.session.rollback()
         assert db.session.scalars(select(Town.code)).all() == ["330327100"]
         db.session.commit()
+
+
+def test_first_row_keeps_one_connection_per_concurrent_read_until_the_engine_is_disposed(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app()
+    with app.app_context():
+        db.session.add(Town(code="330327100", name="灵溪镇"))
+        db.session.commit()
+        statement = select(Town.name).where(Town.code == bindparam("code"))
+        db.engine.dispose()  # from no open connection at all
+        opened = _count_connects(db.engine)
+        for _ in range(5):
+            assert first_row(statement, {"code": "330327100"}) == ("灵溪镇",)
+        assert opened == [1]  # one connection, kept open between reads
+        db.engine.dispose()  # what an app or a test letting go of its database does
+        assert first_row(statement, {"code": "330327100"}) == ("灵溪镇",)
+        assert opened == [2]  # the old one was closed with the pool, a new one made
+        db.engine.dispose()
+
+
+def _count_connects(engine: Engine) -> list[int]:
+    """A one-item list counting the driver connections ``engine`` opens from now on."""
+    count = [0]
+
+    def connected(*_: object) -> None:
+        count[0] += 1
+
+    event.listen(engine, "connect", connected)
+    return count

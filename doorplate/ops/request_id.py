@@ -5,11 +5,16 @@ nginx makes one per request (``$request_id``) and passes it on; the app keeps an
 is a sane token and makes its own otherwise (gunicorn reached directly, or a client's garbage).
 It is WSGI middleware, outermost but for ``ProxyFix``, so that every answer carries the id: Flask's
 pages, errors and static files, and the plate scan's fast path that never enters Flask
-(:mod:`~doorplate.resident.fast_scan`). Its cost is a regular expression and a few random bytes.
+(:mod:`~doorplate.resident.fast_scan`). Its cost is a regular expression and a counter: a new
+id is a random prefix drawn once per process and the process's count of requests, so no request
+waits on the system's random source (a system call that also lets the visit writer's thread
+take the interpreter in the middle of a scan). Ids only need to be unique, not unguessable.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import secrets
 from collections.abc import Iterable
@@ -25,10 +30,28 @@ ENVIRON_KEY = "doorplate.request_id"
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+class _NewIds:
+    """32 hex digits: 16 random per process (drawn again in a forked child), 16 of a count."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._count = itertools.count()
+
+    def __call__(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix = os.getpid(), secrets.token_hex(8)
+            self._count = itertools.count()
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+new_id = _NewIds()
+
+
 def from_header(value: str) -> str:
-    """``value`` if it is a sane id (≤ 64 of ``A-Za-z0-9._-``), else a new random one: whatever
-    a client sends must not forge log lines or bloat them."""
-    return value if _SANE.fullmatch(value) else secrets.token_hex(16)
+    """``value`` if it is a sane id (≤ 64 of ``A-Za-z0-9._-``), else a new one: whatever a
+    client sends must not forge log lines or bloat them."""
+    return value if _SANE.fullmatch(value) else new_id()
 
 
 def current() -> str | None:

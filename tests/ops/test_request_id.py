@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from plate_views import plate_view_calls
+
+from doorplate.ops import request_id
 
 from .conftest import scan
 
@@ -50,16 +52,9 @@ def test_the_fast_path_carries_the_id(
     app: Flask, client: FlaskClient, cached_plate: Callable[[FlaskClient], str]
 ) -> None:
     token = cached_plate(client)
-    calls: list[str] = []
-    view = app.view_functions["resident.plate"]
-
-    def counted(**kwargs: Any) -> Any:
-        calls.append(kwargs["token"])
-        return view(**kwargs)
-
-    app.view_functions["resident.plate"] = counted
-    fast = scan(client, token)
-    kept = scan(client, token, **{"X-Request-Id": "nginx-abc123"})
+    with plate_view_calls(app) as calls:
+        fast = scan(client, token)
+        kept = scan(client, token, **{"X-Request-Id": "nginx-abc123"})
     assert calls == []  # neither scan reached Flask
     assert fast.status_code == kept.status_code == 200
     assert GENERATED.fullmatch(fast.headers["X-Request-Id"])
@@ -80,3 +75,15 @@ def test_an_api_server_error_names_its_id(
     assert response.json is not None
     assert response.json["error"]["request_id"] == response.headers["X-Request-Id"]
     assert response.json["error"]["code"] == "internal_error"
+
+
+def test_new_ids_are_unique_within_a_process_and_across_forked_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = [request_id.new_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(GENERATED.fullmatch(i) for i in ids)
+    # A worker forked from this process gets its own prefix, so its ids never meet ours.
+    monkeypatch.setattr(request_id.os, "getpid", lambda: -42)
+    child = [request_id.new_id() for _ in range(1000)]
+    assert {i[:16] for i in child}.isdisjoint({i[:16] for i in ids})
+    assert set(child).isdisjoint(ids)
