@@ -161,10 +161,10 @@ def first_row(statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ..
     values = params if order is None else tuple(params[name] for name in order)
     readers = _readers(engine)
     try:
-        return readers.first_row(sql, values)
+        return readers.first_row(engine, sql, values)
     except Disconnected:
         engine.dispose()  # the pool's connections and the other readers died with this one
-        return readers.first_row(sql, values)
+        return readers.first_row(engine, sql, values)
 
 
 class Disconnected(Exception):
@@ -178,27 +178,30 @@ class _Readers:
     so threads never share one); there are as many as scans ever ran at once in this process.
     Each is made by the engine's pool (so the engine's connect settings apply, e.g. SQLite's
     pragmas) and detached from it at once. They are closed when the engine is disposed, which
-    every way an app or a test lets go of its database goes through.
+    every way an app or a test lets go of its database goes through. No reference to the engine
+    is kept here, so an engine let go of is not kept alive by its readers.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self) -> None:
         self._idle: list[tuple[Any, Any]] = []
         self._generation = 0  # bumped by close(): a reader taken before it is closed on return
 
-    def first_row(self, sql: str, values: Any) -> tuple[Any, ...] | None:
+    def first_row(self, engine: Engine, sql: str, values: Any) -> tuple[Any, ...] | None:
         generation = self._generation
         try:
             connection, cursor = self._idle.pop()
         except IndexError:
-            connection, cursor = self._open()
+            connection, cursor = self._open(engine)
         try:
             cursor.execute(sql, values)
             row: tuple[Any, ...] | None = cursor.fetchone()
-        except self._engine.dialect.loaded_dbapi.Error as error:
+        except engine.dialect.loaded_dbapi.Error as error:
             connection.close()
-            if self._engine.dialect.is_disconnect(error, connection, cursor):
+            if engine.dialect.is_disconnect(error, connection, cursor):
                 raise Disconnected from error
+            raise
+        except BaseException:  # e.g. a worker's timeout mid-query: never hand that one out again
+            connection.close()
             raise
         if generation == self._generation:
             self._idle.append((connection, cursor))
@@ -206,11 +209,12 @@ class _Readers:
             connection.close()
         return row
 
-    def _open(self) -> tuple[Any, Any]:
-        pooled = self._engine.raw_connection()
+    @staticmethod
+    def _open(engine: Engine) -> tuple[Any, Any]:
+        pooled = engine.raw_connection()
         connection = pooled.driver_connection
         pooled.detach()  # ours now: closing it closes it, and the pool makes itself another
-        if self._engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             connection.autocommit = True  # one round trip: no BEGIN, nothing to roll back
         return connection, connection.cursor()
 
@@ -227,7 +231,7 @@ _READERS: weakref.WeakKeyDictionary[Engine, _Readers] = weakref.WeakKeyDictionar
 def _readers(engine: Engine) -> _Readers:
     readers = _READERS.get(engine)
     if readers is None:
-        readers = _READERS.setdefault(engine, _Readers(engine))
+        readers = _READERS.setdefault(engine, _Readers())
         event.listen(engine, "engine_disposed", readers.close)
     return readers
 

@@ -3,14 +3,17 @@ the plate scan's own read path (:func:`doorplate.db.first_row`)."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, bindparam, event, select
+from sqlalchemy import Engine, bindparam, create_engine, event, select
 
+from doorplate import db as db_module
 from doorplate.db import db, first_row, reading
 from doorplate.places.models import Town
 
@@ -110,3 +113,16 @@ def _count_connects(engine: Engine) -> list[int]:
 
     event.listen(engine, "connect", connected)
     return count
+
+
+def test_an_engine_let_go_of_is_not_kept_alive_by_its_readers(tmp_path: Path) -> None:
+    """Tests and commands make and drop engines by the thousand: the readers' registry must not
+    keep one (and its pool) alive."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'gone.sqlite3'}")
+    readers = db_module._readers(engine)  # what first_row uses for db.engine
+    assert readers.first_row(engine, "SELECT 1", ()) == (1,)
+    gone = weakref.ref(engine)
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert gone() is None
