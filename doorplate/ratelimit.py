@@ -52,6 +52,13 @@ STORAGE_TIMEOUT_SECONDS = 0.2
 
 logger = logging.getLogger(__name__)
 
+# The buckets, each the config key of its limits. One bucket per thing a stranger could try, so
+# the resident pages and the API that offer it share one count.
+PLATE_LOOKUPS = "PLATE_LOOKUP_LIMIT"  # unknown or revoked plate codes (a known one never counts)
+BOOKINGS_SENT = "BOOKING_CREATE_LIMIT"  # bookings and requests (报事报修)
+REFERENCE_LOOKUPS = "BOOKING_LOOKUP_LIMIT"  # a booking reference with phone digits
+SIGN_INS = "LOGIN_LIMIT"  # staff sign-in attempts (each account also locks in the database)
+
 
 class Limiter:
     """Counts hits in a ``limits`` storage and fails open, with a back-off, when it is down."""

@@ -37,12 +37,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 errors.init_blueprint(bp)
 
-# The count of attempts at a reference with phone digits, per address, shared with the pages.
-LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
-# Bookings and requests sent, per address, shared with the pages.
-CREATE_LIMIT = "BOOKING_CREATE_LIMIT"
-# Unknown or revoked plate codes, per address, shared with the plate pages.
-PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 # Aggregates over months and years: five minutes' staleness is nothing to anyone reading them.
 STATS_CACHE = "public, max-age=300"
 
@@ -65,7 +59,7 @@ def _plate(token: str) -> Plate:
     try:
         return plates.resolve(token)
     except plates.PlateRevoked:
-        ratelimit.check(PLATE_LOOKUP_LIMIT)
+        ratelimit.check(ratelimit.PLATE_LOOKUPS)
         raise ApiError(
             410,
             "gone",
@@ -75,7 +69,7 @@ def _plate(token: str) -> Plate:
             ),
         ) from None
     except plates.PlateNotFound:
-        ratelimit.check(PLATE_LOOKUP_LIMIT)
+        ratelimit.check(ratelimit.PLATE_LOOKUPS)
         raise ApiError(
             404,
             "not_found",
@@ -101,7 +95,7 @@ def plate_services(token: str) -> Response:
 
 
 @bp.post("/bookings")
-@ratelimit.limited(CREATE_LIMIT)
+@ratelimit.limited(ratelimit.BOOKINGS_SENT)
 def create_booking() -> Response:
     """Book a slot for the plate's household: 201, or 200 with the same booking for a replayed
     idempotency key; 409 with the next free slots when it is full; 422 field by field."""
@@ -127,7 +121,7 @@ def create_booking() -> Response:
 
 
 @bp.post("/requests")
-@ratelimit.limited(CREATE_LIMIT)
+@ratelimit.limited(ratelimit.BOOKINGS_SENT)
 def create_request() -> Response:
     """Send a request (报事报修, 办事申请) for the plate's household; idempotent like a booking.
     A photo can only be added on the resident's page (an upload, not JSON)."""
@@ -155,7 +149,7 @@ def _made(booking: Booking, created: bool) -> Response:
 
 
 @bp.get("/bookings/<reference>")
-@ratelimit.limited(LOOKUP_LIMIT)
+@ratelimit.limited(ratelimit.REFERENCE_LOOKUPS)
 def booking(reference: str) -> Response:
     """A booking by its reference and the phone's last four digits; one 404 for both wrong."""
     found = _found(reference, params.phone_last4(request.args))
@@ -163,7 +157,7 @@ def booking(reference: str) -> Response:
 
 
 @bp.post("/bookings/<reference>/cancel")
-@ratelimit.limited(LOOKUP_LIMIT)
+@ratelimit.limited(ratelimit.REFERENCE_LOOKUPS)
 def cancel_booking(reference: str) -> Response:
     """Cancel a booking (before its time) or a request (before it is confirmed)."""
     last4 = params.cancel_body(request.get_data())

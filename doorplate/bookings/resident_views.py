@@ -50,12 +50,6 @@ bp.add_app_template_filter(bookings.reference_display, "reference")
 
 NEXT_SLOTS = 3  # shown per service on the services page
 FORM_HEADERS = {"Referrer-Policy": "same-origin"}
-# The count of attempts at a reference with phone digits, per address, shared with the API.
-LOOKUP_LIMIT = "BOOKING_LOOKUP_LIMIT"
-# Bookings and requests sent, per address, shared with the API.
-CREATE_LIMIT = "BOOKING_CREATE_LIMIT"
-# Unknown or revoked plate codes, per address, shared with the plate page and the API.
-PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 
 
 @bp.after_request
@@ -67,14 +61,14 @@ def _private(response: Response) -> Response:
 
 @bp.errorhandler(plates.PlateNotFound)
 def _plate_unknown(_error: plates.PlateNotFound) -> ResponseReturnValue:
-    if (refused := ratelimit.refused(PLATE_LOOKUP_LIMIT)) is not None:
+    if (refused := ratelimit.refused(ratelimit.PLATE_LOOKUPS)) is not None:
         return _too_many(refused)
     return render_template("resident/plate_unknown.html", lang_next="/"), 404
 
 
 @bp.errorhandler(plates.PlateRevoked)
 def _plate_gone(_error: plates.PlateRevoked) -> ResponseReturnValue:
-    if (refused := ratelimit.refused(PLATE_LOOKUP_LIMIT)) is not None:
+    if (refused := ratelimit.refused(ratelimit.PLATE_LOOKUPS)) is not None:
         return _too_many(refused)
     return render_template("resident/plate_gone.html", lang_next="/"), 410
 
@@ -126,7 +120,7 @@ def services(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/P/<token>/services/<int:service_id>", methods=["GET", "POST"])
-@ratelimit.limited(CREATE_LIMIT, methods={"POST"})
+@ratelimit.limited(ratelimit.BOOKINGS_SENT, methods={"POST"})
 def service(token: str, service_id: int) -> ResponseReturnValue:
     """Book a slot of a slot service, or send a request to a request service.
 
@@ -267,7 +261,7 @@ def lookup() -> ResponseReturnValue:
     form = LookupForm()
     if request.method == "GET":
         return _lookup_page(form, 200)
-    ratelimit.check(LOOKUP_LIMIT)
+    ratelimit.check(ratelimit.REFERENCE_LOOKUPS)
     if not form.validate():
         return _lookup_page(form, 422)
     try:
@@ -278,7 +272,7 @@ def lookup() -> ResponseReturnValue:
 
 
 @bp.post("/booking/cancel")
-@ratelimit.limited(LOOKUP_LIMIT)
+@ratelimit.limited(ratelimit.REFERENCE_LOOKUPS)
 def cancel() -> ResponseReturnValue:
     """Cancel from the status page; the answer says it is cancelled (or why it cannot be)."""
     form = CancelForm()

@@ -33,8 +33,6 @@ from doorplate.staff.service import scope_of
 from doorplate.visits import queue as visit_queue
 
 bp = Blueprint("resident", __name__)
-# Unknown or revoked plate codes per address, shared with the API; a known code never counts.
-PLATE_LOOKUP_LIMIT = "PLATE_LOOKUP_LIMIT"
 
 
 @bp.after_request
@@ -88,10 +86,10 @@ def plate(token: str) -> ResponseReturnValue:
         try:
             scanned = plates.scan(token)
         except plates.PlateRevoked:
-            ratelimit.check(PLATE_LOOKUP_LIMIT)
+            ratelimit.check(ratelimit.PLATE_LOOKUPS)
             return render_template("resident/plate_gone.html", lang_next="/"), 410
         except plates.PlateNotFound:
-            ratelimit.check(PLATE_LOOKUP_LIMIT)
+            ratelimit.check(ratelimit.PLATE_LOOKUPS)
             return render_template("resident/plate_unknown.html", lang_next="/"), 404
         load_current_staff()
         headers: dict[str, str] = {}

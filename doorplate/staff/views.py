@@ -86,7 +86,7 @@ def _page() -> int:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@ratelimit.limited("LOGIN_LIMIT", methods={"POST"})  # per address; each account locks in the DB
+@ratelimit.limited(ratelimit.SIGN_INS, methods={"POST"})
 def login() -> ResponseReturnValue:
     """Sign in; public by necessity, the one staff endpoint without ``staff_required``."""
     next_path = safe_next(request.args.get("next"), "") or None
