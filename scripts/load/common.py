@@ -640,6 +640,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--capacity", type=int, default=10, help="places per slot")
 
 
+def load_from(env: Setup, args: argparse.Namespace, **options: float) -> Load:
+    """The load the options ask for (``--rate``, ``--bookings``, ``--duration``) on ``env``."""
+    return Load(
+        env.server.port,
+        env.seeded,
+        scan_rate=args.rate,
+        booking_rate=args.bookings,
+        duration=args.duration,
+        **options,
+    )
+
+
+def heading(args: argparse.Namespace) -> list[str]:
+    """The first lines of either script's summary: where it ran and at what load."""
+    return [
+        f"Machine: {machine()}",
+        f"gunicorn 4 sync workers, PostgreSQL cluster {args.pg_cluster}, Redis :{args.redis_port}",
+        f"{args.rate:g} scans/s + {args.bookings:g} bookings/s for {args.duration:g} s, open loop;",
+    ]
+
+
 @dataclass
 class Setup:
     cluster: Cluster

@@ -33,8 +33,9 @@ from common import (
     check_invariants,
     figures,
     get_status,
+    heading,
     is_error,
-    machine,
+    load_from,
     report,
     setup,
 )
@@ -128,14 +129,7 @@ def main() -> int:
     args = parser.parse_args()
     timeline = Timeline()
     with setup(args) as env:
-        load = Load(
-            env.server.port,
-            env.seeded,
-            scan_rate=args.rate,
-            booking_rate=args.bookings,
-            duration=args.duration,
-            timeout=args.timeout,
-        )
+        load = load_from(env, args, timeout=args.timeout)
         results = load.run(during=faults(env, args, timeline))
         env.server.stop()
     invariants = check_invariants(env.database_url, results, timeline.kills)
@@ -157,11 +151,10 @@ def main() -> int:
     errors_for = (last_error - pg_back) if last_error is not None else 0.0
     if errors_for > MAX_RECOVERY_SECONDS:
         failures.append(f"errors until {errors_for:.1f} s after PostgreSQL came back")
+    *head, last = heading(args)
     lines = [
-        f"Machine: {machine()}",
-        f"gunicorn 4 sync workers, PostgreSQL cluster {args.pg_cluster}, Redis :{args.redis_port}",
-        f"{args.rate:g} scans/s + {args.bookings:g} bookings/s for {args.duration:g} s, open loop;"
-        f" client timeout {args.timeout:g} s; failed bookings retried with their key",
+        *head,
+        f"{last} client timeout {args.timeout:g} s; failed bookings retried with their key",
         *(f"  {when:6.1f} s  {what}" for when, what in timeline.events),
         f"recovery after PostgreSQL came back: /readyz 200 after {_seconds(timeline.ready_after)},"
         f" plate scan 200 after {_seconds(timeline.scan_after)}",

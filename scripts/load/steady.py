@@ -23,7 +23,8 @@ from common import (
     add_arguments,
     check_invariants,
     figures,
-    machine,
+    heading,
+    load_from,
     report,
     setup,
 )
@@ -43,14 +44,7 @@ def main() -> int:
         warmup = Load(
             env.server.port, env.seeded, scan_rate=50, booking_rate=0, duration=args.warmup
         ).run()
-        load = Load(
-            env.server.port,
-            env.seeded,
-            scan_rate=args.rate,
-            booking_rate=args.bookings,
-            duration=args.duration,
-        )
-        results = load.run()
+        results = load_from(env, args).run()
         env.server.stop()  # graceful: every worker writes its queued visits
     invariants = check_invariants(env.database_url, warmup + results)
     scans, bookings = figures(results, SCAN), figures(results, BOOKING)
@@ -60,11 +54,10 @@ def main() -> int:
             failures.append(f"{measured.kind} error rate {measured.error_rate:.3%}")
         if measured.p95_ms >= MAX_P95_MS:
             failures.append(f"{measured.kind} p95 {measured.p95_ms:.0f} ms")
+    *head, last = heading(args)
     lines = [
-        f"Machine: {machine()}",
-        f"gunicorn 4 sync workers, PostgreSQL cluster {args.pg_cluster}, Redis :{args.redis_port}",
-        f"{args.rate:g} scans/s + {args.bookings:g} bookings/s for {args.duration:g} s, open loop;"
-        f" {len(env.seeded.slot_ids)} slots x {args.capacity} places",
+        *head,
+        f"{last} {len(env.seeded.slot_ids)} slots x {args.capacity} places",
         scans.line(),
         bookings.line(),
         *invariants.lines(),
