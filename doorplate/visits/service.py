@@ -30,13 +30,29 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    FromClause,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorplate.db import UTCDateTime, db, utcnow
@@ -57,12 +73,6 @@ _VISIT = Visit.__table__
 _WINDOW = VisitWindow.__table__
 _SALT = VisitSalt.__table__
 _INSERT_VISIT = insert(_VISIT)
-_MOVE_WINDOW = (
-    update(_WINDOW)
-    .where(_WINDOW.c.visitor_key == bindparam("key"), _WINDOW.c.plate_id == bindparam("plate"))
-    .values(counted_at=bindparam("at", type_=UTCDateTime()))
-)
-_PAIRS_PER_QUERY = 500  # bound parameters per window query, well under every backend's limit
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
@@ -164,16 +174,19 @@ class Scan:
 
 
 def record_many(scans: Sequence[Scan]) -> int:
-    """Record a batch of openings in four statements whatever its size; return how many counted.
+    """Record a batch of openings in at most four statements whatever its size; return how many
+    counted.
 
     The scans are openings that :func:`counts` already admitted (the queue takes no other), so
     they are not judged again: this runs for every visit of the county's busiest page.
-    The rule is :func:`record`'s, decided for the batch at once: the windows of its (visitor,
-    plate) pairs are created where missing, then locked and read in key order (so two workers'
-    batches queue on shared pairs instead of deadlocking; SQLite's write lock already serialises
-    them), each scan is judged against its pair's last count in time order, and the counted
-    ones move their windows and become visits. A batch reaching into a day's first WINDOW takes
-    :func:`record`'s path one scan at a time, for the handover across midnight.
+    The rule is :func:`record`'s, decided for the batch at once. Each (visitor, plate) pair's
+    window is created at the pair's first scan if it has none, and that scan counts: nearly every
+    pair of a busy hour is new, so this one statement decides most of the batch. The windows
+    that were already there are locked and read in key order (two workers' batches then queue on
+    shared pairs instead of deadlocking; SQLite's write lock already serialises them); each scan
+    is judged against its pair's last count in time order, the windows whose last count changed
+    are moved, and the counted scans become visits. A batch reaching into a day's first WINDOW
+    takes :func:`record`'s path one scan at a time, for the handover across midnight.
     """
     scans = sorted(scans, key=lambda scan: scan.at)
     if not scans:
@@ -191,25 +204,20 @@ def record_many(scans: Sequence[Scan]) -> int:
         if day not in salts:
             salts[day] = salt_for(day)
         keyed.append((visitor_key(salts[day], scan.remote_addr, scan.user_agent), scan))
-    pairs = sorted({(key, scan.plate.plate_id) for key, scan in keyed})
+    first: dict[tuple[str, int], datetime] = {}
+    for key, scan in keyed:
+        first.setdefault((key, scan.plate.plate_id), scan.at)
+    statements, as_json = _batch_statements(_dialect()), _json_time(_dialect())
     connection = _connection()
-    connection.execute(
-        _create_windows_statement(_dialect()),
-        [
-            {"visitor_key": key, "plate_id": plate_id, "counted_at": _EPOCH}
-            for key, plate_id in pairs
-        ],
-    )
-    last: dict[tuple[str, int], datetime] = {}
-    for start in range(0, len(pairs), _PAIRS_PER_QUERY):
-        chunk = pairs[start : start + _PAIRS_PER_QUERY]
+    created = connection.execute(statements.create_windows, {"rows": _window_rows(first, as_json)})
+    stored = {(key, plate_id): first[key, plate_id] for key, plate_id in created}
+    last = dict.fromkeys(stored, _EPOCH)  # a window created just now was never counted before
+    if existing := {pair: at for pair, at in first.items() if pair not in stored}:
         rows = connection.execute(
-            select(_WINDOW.c.visitor_key, _WINDOW.c.plate_id, _WINDOW.c.counted_at)
-            .where(tuple_(_WINDOW.c.visitor_key, _WINDOW.c.plate_id).in_(chunk))
-            .order_by(_WINDOW.c.visitor_key, _WINDOW.c.plate_id)
-            .with_for_update()
+            statements.lock_windows, {"rows": _window_rows(existing, as_json)}
         )
-        last.update({(row.visitor_key, row.plate_id): row.counted_at for row in rows})
+        for key, plate_id, counted_at in rows:
+            last[key, plate_id] = stored[key, plate_id] = counted_at
     visits = []
     for key, scan in keyed:
         pair = (key, scan.plate.plate_id)
@@ -220,20 +228,14 @@ def record_many(scans: Sequence[Scan]) -> int:
                     "plate_id": scan.plate.plate_id,
                     "household_id": scan.plate.household_id,
                     "village_id": scan.plate.village_id,
-                    "occurred_at": scan.at,
+                    "occurred_at": as_json(scan.at),
                     "visitor_key": key,
                 }
             )
+    if moved := {pair: at for pair, at in last.items() if at != stored[pair]}:
+        connection.execute(statements.move_windows, {"rows": _window_rows(moved, as_json)})
     if visits:
-        counted = {(visit["visitor_key"], visit["plate_id"]) for visit in visits}
-        connection.execute(
-            _MOVE_WINDOW,
-            [
-                {"key": key, "plate": plate_id, "at": last[key, plate_id]}
-                for key, plate_id in counted
-            ],
-        )
-        connection.execute(_INSERT_VISIT, visits)
+        connection.execute(statements.insert_visits, {"rows": visits})
     _tidy(scans[-1].at)
     return len(visits)
 
@@ -308,13 +310,6 @@ def _salt_statement(dialect: str) -> Insert:
 
 
 @functools.cache
-def _create_windows_statement(dialect: str) -> Insert:
-    """Create missing windows as "never counted"; existing ones are left alone."""
-    stmt = _DIALECT_INSERT[dialect](_WINDOW)
-    return stmt.on_conflict_do_nothing(index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id])
-
-
-@functools.cache
 def _claim_statement(dialect: str) -> Insert:
     stmt = _DIALECT_INSERT[dialect](_WINDOW)
     return stmt.on_conflict_do_update(
@@ -331,6 +326,93 @@ def _lock_statement(dialect: str) -> Insert:
         index_elements=[_WINDOW.c.visitor_key, _WINDOW.c.plate_id],
         set_={"counted_at": _WINDOW.c.counted_at},
     ).returning(_WINDOW.c.counted_at)
+
+
+@dataclass(frozen=True)
+class _BatchStatements:
+    """:func:`record_many`'s statements, each reading its rows from one JSON array (``rows``).
+
+    One statement a step, whatever the batch's size. ``executemany`` runs a statement per row:
+    on PostgreSQL that cost the worker ~50 µs of CPU a visit (psycopg's pipeline) and the server
+    ~40 µs; read from JSON, ~12 and ~18 µs (BENCHMARKS.md, issue 4).
+    """
+
+    create_windows: Insert
+    lock_windows: Select[tuple[str, int, datetime]]
+    move_windows: Update
+    insert_visits: Insert
+
+
+@functools.cache
+def _batch_statements(dialect: str) -> _BatchStatements:
+    key, plate, counted_at = _WINDOW.c.visitor_key, _WINDOW.c.plate_id, _WINDOW.c.counted_at
+    new = _row_set(dialect, [key, plate, counted_at])
+    # In key order, as the locks below. The WHERE keeps SQLite from reading ON CONFLICT as part
+    # of the SELECT.
+    created = _DIALECT_INSERT[dialect](_WINDOW).from_select(
+        [key, plate, counted_at],
+        select(new.c.visitor_key, new.c.plate_id, new.c.counted_at)
+        .where(true())
+        .order_by(new.c.visitor_key, new.c.plate_id),
+    )
+    pairs = _row_set(dialect, [key, plate])
+    moved = _row_set(dialect, [key, plate, counted_at])
+    visit_columns = [
+        _VISIT.c.plate_id, _VISIT.c.household_id, _VISIT.c.village_id, _VISIT.c.occurred_at,
+        _VISIT.c.visitor_key,
+    ]  # fmt: skip
+    visits = _row_set(dialect, visit_columns)
+    return _BatchStatements(
+        create_windows=created.on_conflict_do_nothing(index_elements=[key, plate]).returning(
+            key, plate
+        ),
+        # SQLite ignores FOR UPDATE: the batch's first statement took its write lock.
+        lock_windows=select(key, plate, counted_at)
+        .join_from(_WINDOW, pairs, (key == pairs.c.visitor_key) & (plate == pairs.c.plate_id))
+        .order_by(key, plate)
+        .with_for_update(of=_WINDOW),
+        move_windows=update(_WINDOW)
+        .where(key == moved.c.visitor_key, plate == moved.c.plate_id)
+        .values(counted_at=moved.c.counted_at),
+        insert_visits=insert(_VISIT).from_select(
+            visit_columns, select(*(visits.c[column.name] for column in visit_columns))
+        ),
+    )
+
+
+def _row_set(dialect: str, columns: list[Column[Any]]) -> FromClause:
+    """The ``rows`` parameter, a JSON array of objects, as a table of these columns."""
+    rows = bindparam("rows", type_=JSON)
+    if dialect == "postgresql":
+        return (
+            func.json_to_recordset(rows)
+            .table_valued(*(column(each.name, each.type) for each in columns))
+            .render_derived(name="r", with_types=True)
+        )
+    each = func.json_each(rows).table_valued("value")
+    fields = (func.json_extract(each.c.value, f"$.{col.name}").label(col.name) for col in columns)
+    return select(*fields).subquery("r")
+
+
+def _window_rows(
+    times: dict[tuple[str, int], datetime], as_json: Callable[[datetime], str]
+) -> list[dict[str, object]]:
+    return [
+        {"visitor_key": key, "plate_id": plate_id, "counted_at": as_json(at)}
+        for (key, plate_id), at in times.items()
+    ]
+
+
+@functools.cache
+def _json_time(dialect: str) -> Callable[[datetime], str]:
+    """How a row set carries a time: for SQLite, the text its column stores (made by the column
+    type itself); for PostgreSQL, ISO 8601 with the offset, read as ``timestamptz``."""
+    if dialect == "sqlite":
+        sqlite_dialect = sqlite.dialect()
+        to_text = UTCDateTime().dialect_impl(sqlite_dialect).bind_processor(sqlite_dialect)
+        assert to_text is not None
+        return to_text
+    return datetime.isoformat
 
 
 def _connection() -> Connection:

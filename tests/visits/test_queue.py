@@ -4,22 +4,24 @@ fails; written before a process exits; exact when two workers write the same vis
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from doorplate.db import db
 from doorplate.visits import queue as visit_queue
 from doorplate.visits import service
-from doorplate.visits.models import Visit
+from doorplate.visits.models import Visit, VisitWindow
 
 from .conftest import COUNTY, PHONE, Clock, Plates, open_plate, visits
 
@@ -90,8 +92,13 @@ def test_a_failed_batch_is_kept_and_recorded_by_the_next_flush(
     open_plate(client, plates.tokens[1])
     # The last of the batch's statements fails, after the windows were moved: the whole batch
     # must roll back, or the retry would find its own windows and count nothing.
+    statements = service._batch_statements
     broken = insert(Visit.__table__).values(no_such_column=1)
-    monkeypatch.setattr(service, "_INSERT_VISIT", broken)
+    monkeypatch.setattr(
+        service,
+        "_batch_statements",
+        lambda dialect: dataclasses.replace(statements(dialect), insert_visits=broken),
+    )
     assert _queue(queued).flush() == 0
     assert visits() == [] and len(_queue(queued)) == 2
     monkeypatch.undo()
@@ -196,3 +203,112 @@ def test_a_batch_just_after_midnight_takes_the_handover_path(app: Flask, plates:
     assert service.record_many(batch) == 1
     db.session.commit()
     assert len(visits()) == 2
+
+
+def test_a_batch_held_over_30_minutes_counts_a_new_visitor_again(
+    app: Flask, plates: Plates
+) -> None:
+    """A batch kept through a database outage can hold one visitor's scans 30 minutes apart: the
+    window created at the first count moves to the second."""
+    noon = datetime(2026, 11, 27, 12, 0, tzinfo=COUNTY).astimezone(UTC)
+    batch = [_scan(plates, noon + timedelta(minutes=minutes)) for minutes in (0, 10, 31)]
+    assert service.record_many(batch) == 2
+    db.session.commit()
+    assert service.record_many([_scan(plates, noon + timedelta(minutes=31 + 29))]) == 0
+    assert service.record_many([_scan(plates, noon + timedelta(minutes=31 + 30))]) == 1
+    db.session.commit()
+    assert [v.occurred_at - noon for v in visits()] == [
+        timedelta(0),
+        timedelta(minutes=31),
+        timedelta(minutes=61),
+    ]
+
+
+@contextmanager
+def _visit_statements() -> Iterator[list[tuple[str, bool]]]:
+    """The statements run on the visit tables (the first two words and the table), and whether
+    each ran as an executemany."""
+    seen: list[tuple[str, bool]] = []
+
+    def note(*args: object) -> None:
+        _, _, statement, _, _, executemany = args
+        words = str(statement).split()
+        if words[0] in {"INSERT", "SELECT", "UPDATE"} and "visit_salt" not in statement:
+            table = "visit_window" if "visit_window" in statement else "visit"
+            seen.append((f"{words[0]} {table}", bool(executemany)))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize("size", [2, 300])
+def test_a_batch_takes_the_same_statements_whatever_its_size(
+    app: Flask, plates: Plates, size: int
+) -> None:
+    """One statement per step, never one per visit: executemany runs a statement per row, which
+    cost PostgreSQL's workers and server several times more (BENCHMARKS.md, issue 4)."""
+    noon = datetime(2026, 11, 27, 12, 0, tzinfo=COUNTY).astimezone(UTC)
+    returning = [_scan(plates, noon, ip=f"10.3.{n // 250}.{n % 250}") for n in range(size)]
+    service.record_many(returning)
+    db.session.commit()
+    later = noon + timedelta(minutes=40)
+    new = [_scan(plates, later, ip=f"10.4.{n // 250}.{n % 250}") for n in range(size)]
+    repeat = [_scan(plates, later + timedelta(minutes=1), ip=scan.remote_addr) for scan in new]
+    again = [_scan(plates, later, ip=scan.remote_addr) for scan in returning]
+    with _visit_statements() as new_only:
+        assert service.record_many([*new, *repeat]) == size
+    with _visit_statements() as mixed:
+        assert service.record_many(again) == size
+    db.session.commit()
+    assert new_only == [("INSERT visit_window", False), ("INSERT visit", False)]
+    assert mixed == [
+        ("INSERT visit_window", False),
+        ("SELECT visit_window", False),
+        ("UPDATE visit_window", False),
+        ("INSERT visit", False),
+    ]
+    assert len(visits()) == 3 * size
+
+
+def test_two_workers_flushing_shared_visitors_in_opposite_orders_both_succeed(
+    app: Flask, make_app: Callable[..., Flask], plates: Plates
+) -> None:
+    """Each batch creates and locks its windows in key order, whatever order its scans came in,
+    so two workers' batches sharing visitors queue on each other instead of deadlocking.
+
+    A third transaction holds the window of the visitor in the middle until both batches wait
+    for it, so that both are midway through their windows when it lets go.
+    """
+    workers = [make_app(VISIT_FLUSH_SECONDS=3600) for _ in range(2)]
+    noon = datetime(2026, 11, 27, 12, 0, tzinfo=COUNTY).astimezone(UTC)
+    visitors = [f"10.5.{n // 250}.{n % 250}" for n in range(300)]
+    for worker, order in zip(workers, (visitors, visitors[::-1]), strict=True):
+        for n, ip in enumerate(order):
+            _queue(worker).add(_scan(plates, noon + timedelta(milliseconds=n), ip=ip))
+    middle = service.visitor_key(
+        service.salt_for(noon.astimezone(COUNTY).date()), visitors[150], PHONE
+    )
+    db.session.commit()  # the day's salt, so that the batches do not wait on it instead
+    flushed: list[int] = []
+
+    def flush(worker: Flask) -> None:
+        flushed.append(_queue(worker).flush())
+
+    threads = [threading.Thread(target=flush, args=(worker,)) for worker in workers]
+    with db.engine.connect() as blocker:
+        blocker.execute(
+            insert(VisitWindow.__table__).values(
+                visitor_key=middle, plate_id=plates.ids[0], counted_at=noon
+            )
+        )
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        blocker.rollback()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert flushed == [len(visitors)] * 2  # neither batch failed
+    assert len(visits()) == len(visitors)
