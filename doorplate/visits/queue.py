@@ -4,8 +4,8 @@ A scan answers from memory (the village's cached page) and queues its visit here
 each worker process records the queue every ``VISIT_FLUSH_SECONDS`` in one transaction with
 :func:`doorplate.visits.service.record_many`, at each visit's own time and by the same rule a
 synchronous scan follows. What changes is that a visit reaches the database up to a flush interval
-later, and that one transaction of four statements (one SQLite write lock, one commit) carries
-many visits instead of one.
+later, and that one transaction of at most four statements (one SQLite write lock, one commit)
+carries many visits instead of one.
 
 What a visit needs for its visitor key (address and user agent) stays in this process's memory
 until its batch is written, never on disk. A graceful stop (SIGTERM, a gunicorn reload) writes
