@@ -35,9 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import machine
+from benchlib import machine, scratch_database
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
 from doorplate import create_app, demo
 from doorplate.db import db
@@ -45,7 +45,6 @@ from doorplate.plates.models import Plate, PlateStatus
 from doorplate.visits.models import Visit
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH_DB = "doorplate_bench"
 # Each wrk thread seeds its own generator, so threads send different visitors.
 WRK_SCRIPT = """
 local paths = {}
@@ -245,17 +244,8 @@ def main() -> None:
         work = Path(tmp)
         compare("SQLite", f"sqlite:///{work / 'bench.sqlite3'}", args, work)
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
-            connection.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-            try:
-                with tempfile.TemporaryDirectory() as tmp:
-                    url = make_url(args.postgres).set(database=BENCH_DB)
-                    compare("PostgreSQL", url.render_as_string(False), args, Path(tmp))
-            finally:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        admin.dispose()
+        with scratch_database(args.postgres) as url, tempfile.TemporaryDirectory() as tmp:
+            compare("PostgreSQL", url, args, Path(tmp))
 
 
 if __name__ == "__main__":

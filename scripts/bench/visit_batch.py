@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from benchlib import machine
+from benchlib import machine, scratch_database
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select, text
 
 from doorplate import create_app, demo
 from doorplate.db import db, utcnow
@@ -37,7 +37,6 @@ from doorplate.visits import service
 from doorplate.visits.queue import _Opened
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH_DB = "doorplate_bench"
 COUNTY_NOON = timedelta(hours=4)  # 12:00 in Asia/Shanghai: clear of the midnight handover path
 
 
@@ -159,16 +158,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         compare("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args)
     if args.postgres:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-            try:
-                url = make_url(args.postgres).set(database=BENCH_DB)
-                compare("PostgreSQL", url.render_as_string(False), args)
-            finally:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        admin.dispose()
+        with scratch_database(args.postgres) as url:
+            compare("PostgreSQL", url, args)
 
 
 if __name__ == "__main__":
