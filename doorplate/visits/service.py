@@ -333,12 +333,12 @@ class _BatchStatements:
     """:func:`record_many`'s statements, each reading its rows from one JSON array (``rows``).
 
     One statement a step, whatever the batch's size. ``executemany`` runs a statement per row:
-    on PostgreSQL that cost the worker ~50 µs of CPU a visit (psycopg's pipeline) and the server
-    ~40 µs; read from JSON, ~12 and ~18 µs (BENCHMARKS.md, issue 4).
+    on PostgreSQL that cost the worker ~58 µs of CPU a visit (psycopg's pipeline) and the server
+    ~48 µs; read from JSON, ~16 and ~22 µs (scripts/bench/visit_batch.py, BENCHMARKS.md).
     """
 
     create_windows: Insert
-    lock_windows: Select[tuple[str, int, datetime]]
+    lock_windows: Select[Any]
     move_windows: Update
     insert_visits: Insert
 
