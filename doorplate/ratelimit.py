@@ -63,18 +63,25 @@ SIGN_INS = "LOGIN_LIMIT"  # staff sign-in attempts (each account also locks in t
 class Limiter:
     """Counts hits in a ``limits`` storage and fails open, with a back-off, when it is down."""
 
-    def __init__(self, storage: Storage, retry_seconds: float) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        retry_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock  # the back-off's clock (tests move a fake one instead of waiting)
         self._strategy = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
         self._errors = storage.base_exceptions
         self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._down = False
-        self._skip_until = 0.0  # time.monotonic() before which the storage is not tried
+        self._skip_until = 0.0  # clock() before which the storage is not tried
 
     def hit(self, bucket: str, client: str, items: list[RateLimitItem]) -> int | None:
         """Count one attempt; the seconds to wait if a limit is exceeded, else None (also when
         the storage is down: see the module's docstring)."""
-        if self._down and time.monotonic() < self._skip_until:
+        if self._down and self.clock() < self._skip_until:
             return None
         try:
             wait = self._hit(bucket, client, items)
@@ -94,7 +101,7 @@ class Limiter:
 
     def _went_down(self, error: Exception) -> None:
         with self._lock:
-            self._skip_until = time.monotonic() + self._retry_seconds
+            self._skip_until = self.clock() + self._retry_seconds
             if self._down:
                 return
             self._down = True

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from waits import HUNG_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,11 +63,11 @@ def gunicorn(
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=HUNG_SECONDS)
 
 
 def _wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + HUNG_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")

@@ -1,7 +1,8 @@
 """``doorplate visits purge``: delete visit scratch data and expired salts, for cron.
 
-Each app process already purges once a day on its first visit after 00:30 (county time); the
-command is the backstop for quiet nights, and deletes yesterday's salt as soon as it may go.
+Each worker's visit writer already purges once a day on its first batch after 00:30 (county
+time), never inside a request; the command is the schedule's own run (and the only one where
+visits are recorded in the request), and deletes yesterday's salt as soon as it may go.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ connection died after ``COMMIT`` reached the server): each visit moved its (visi
 window to its own time, so the retried batch finds every such window less than 30 minutes old
 and counts none of them again.
 
-``VISIT_FLUSH_SECONDS = 0`` records each visit in the scan's own request instead.
+Once a county day, a flush also purges what visits no longer need (:func:`service.tidy`): in this
+thread, never in a resident's request. ``VISIT_FLUSH_SECONDS = 0`` records each visit in the
+scan's own request instead, and leaves the purge to ``doorplate visits purge`` (cron).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class VisitQueue:
             with self._app.app_context():
                 try:
                     service.record_many(batch)
+                    service.tidy(max(scan.at for scan in batch))
                     db.session.commit()
                 except Exception:
                     db.session.rollback()

@@ -125,7 +125,7 @@ def record(
     """Record that ``plate``'s page was opened and answered 200; True if it counted as a visit.
 
     Costs one upsert and one insert; in a day's first WINDOW, two more statements and a salt
-    lookup; once per process and day, a salt lookup and :func:`purge`.
+    lookup. Never purges: that is :func:`tidy`'s, off the request.
     """
     if not counts(method, user_agent, staff=staff):
         return False
@@ -150,12 +150,15 @@ def record(
                 "visitor_key": key,
             },
         )
-    _tidy(now)
     return counted
 
 
-def _tidy(now: datetime) -> None:
-    """:func:`purge` once per process and county day, once the day is KEEP old."""
+def tidy(now: datetime) -> None:
+    """:func:`purge` once per process and county day, once the day is KEEP old.
+
+    Called by each worker's visit writer (:mod:`doorplate.visits.queue`), never inside a request:
+    a purge deletes a day's windows, which must not hold up the resident whose scan triggered it.
+    """
     today, into_day = _county_day(now)
     state = _state()
     if into_day >= KEEP and state.tidied_on != today:
@@ -236,7 +239,6 @@ def record_many(scans: Sequence[Scan]) -> int:
         connection.execute(statements.move_windows, {"rows": _window_rows(moved, as_json)})
     if visits:
         connection.execute(statements.insert_visits, {"rows": visits})
-    _tidy(scans[-1].at)
     return len(visits)
 
 
@@ -265,8 +267,8 @@ def purge(now: datetime | None = None) -> None:
     but today's (and yesterday's during the first KEEP of a day, for repeats across midnight).
 
     A window row older than WINDOW behaves exactly like a missing one, so this never changes a
-    count. Runs once a day in each app process on the first visit after KEEP, and from
-    ``doorplate visits purge``.
+    count. Runs once a day in each worker's visit writer (:func:`tidy`), and from
+    ``doorplate visits purge`` (cron, hourly).
     """
     now = now or utcnow()
     today, into_day = _county_day(now)

@@ -9,7 +9,9 @@ their idempotency key, as the mini-program does. Targets (exit 1 when missed): t
 answers again without a restart within 30 s of the database coming back (``/readyz`` and a real
 plate scan), the last stretch of the run (after every fault) has no errors, every booking
 answered 2xx exists exactly once, no slot is over capacity, ``booked`` equals the active
-bookings, and no more visits are stored than scans were answered.
+bookings, and no more visits are stored than scans were answered. ``--correctness-only`` (the
+test suite's run) waits up to :data:`HUNG_RECOVERY_SECONDS` for the recovery, judges no time and
+counts only errors the service answered, not requests that got no answer in time.
 
     python scripts/load/faults.py [--rate 300] [--bookings 20] [--duration 60] [--kills 5]
         [--redis-down 5] [--pg-cluster 15/loadtest --pg-port 5439] [--redis-port 6391]
@@ -41,6 +43,9 @@ from common import (
 )
 
 MAX_RECOVERY_SECONDS = 30.0
+HUNG_RECOVERY_SECONDS = (
+    300.0  # with --correctness-only: a recovery that never comes, on any machine
+)
 PROBE_EVERY_SECONDS = 0.1
 
 
@@ -69,7 +74,8 @@ def faults(env: Setup, args: argparse.Namespace, timeline: Timeline) -> Callable
         env.cluster.restart_immediately()
         timeline.pg_back = load.elapsed()
         timeline.events.append((timeline.pg_back, "PostgreSQL accepting connections"))
-        timeline.ready_after, timeline.scan_after = _recovery(env, load, timeline.pg_back)
+        limit = HUNG_RECOVERY_SECONDS if args.correctness_only else MAX_RECOVERY_SECONDS
+        timeline.ready_after, timeline.scan_after = _recovery(env, load, timeline.pg_back, limit)
         _sleep_until(load, 2.5 * step)
         for _ in range(args.kills):
             pid = env.server.kill_worker()
@@ -94,14 +100,16 @@ def _sleep_until(load: Load, at: float) -> None:
         time.sleep(delay)
 
 
-def _recovery(env: Setup, load: Load, since: float) -> tuple[float | None, float | None]:
+def _recovery(
+    env: Setup, load: Load, since: float, limit: float
+) -> tuple[float | None, float | None]:
     """Seconds from ``since`` until /readyz (a plate scan where there is none) answers 200, and
-    until a plate scan through the workers' pooled connections does; None after the limit."""
+    until a plate scan through the workers' pooled connections does; None after ``limit``."""
     port = env.server.port
     token = env.seeded.tokens[0]
     ready_path = "/readyz" if get_status(port, "/readyz") != 404 else f"/P/{token}"
     ready = scan = None
-    while load.elapsed() - since < MAX_RECOVERY_SECONDS and (ready is None or scan is None):
+    while load.elapsed() - since < limit and (ready is None or scan is None):
         # No User-Agent: the probe's scans are not visits.
         if ready is None and get_status(port, ready_path) == 200:
             ready = load.elapsed() - since
@@ -136,9 +144,10 @@ def main() -> int:
     scans, bookings = figures(results, SCAN), figures(results, BOOKING)
     failures = list(invariants.problems)
     if timeline.ready_after is None or timeline.scan_after is None:
-        failures.append("no recovery within 30 s of PostgreSQL coming back")
+        failures.append("no recovery after PostgreSQL came back")
     calm = [r for r in results if r.due >= timeline.calm_from]
-    if calm_errors := sum(is_error(r) for r in calm):
+    judged = [r for r in calm if r.status is not None or not args.correctness_only]
+    if calm_errors := sum(is_error(r) for r in judged):
         failures.append(f"{calm_errors} errors after the last fault")
     if not calm:
         failures.append("no load after the last fault: use a longer --duration")
@@ -149,7 +158,7 @@ def main() -> int:
     down, _ = _window(results, pg_start - 2, pg_back)
     back, last_error = _window(results, pg_back, kill_start - 1)
     errors_for = (last_error - pg_back) if last_error is not None else 0.0
-    if errors_for > MAX_RECOVERY_SECONDS:
+    if errors_for > MAX_RECOVERY_SECONDS and not args.correctness_only:
         failures.append(f"errors until {errors_for:.1f} s after PostgreSQL came back")
     *head, last = heading(args)
     lines = [
@@ -176,7 +185,7 @@ def main() -> int:
 
 
 def _seconds(value: float | None) -> str:
-    return f"{value:.1f} s" if value is not None else "never (within 30 s)"
+    return f"{value:.1f} s" if value is not None else "never"
 
 
 if __name__ == "__main__":

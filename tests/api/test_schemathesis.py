@@ -25,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from served import ROOT, gunicorn
 from sqlalchemy import select
+from waits import HUNG_SECONDS
 
 from doorplate.bookings.models import Service, ServiceKind, Slot
 from doorplate.db import db
@@ -151,7 +152,7 @@ def test_the_fuzzer_finds_no_server_error_and_nothing_off_the_document(
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=HUNG_SECONDS,
         )
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "Tested: 9" in run.stdout, run.stdout[-5000:]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from served import ROOT, free_port
+from waits import HUNG_SECONDS
 
 SCRIPT = ROOT / "scripts" / "audit_deps.py"
 ADVISORY = {
@@ -93,7 +94,7 @@ def audit(
         ],  # fmt: skip
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HUNG_SECONDS,
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import inspect, make_url, select
+from waits import HUNG_SECONDS
 
 from backup.conftest import invoke, is_postgres
 from doorplate.backup import formats, service
@@ -55,7 +56,7 @@ class Writer(threading.Thread):
             self.error = error
 
     def wait_for(self, count: int) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + HUNG_SECONDS
         while len(self.committed) < count:
             assert self.error is None, self.error
             assert time.monotonic() < deadline, "the writer stalled"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
+from waits import HUNG_SECONDS
 
 from doorplate.bookings import service
 from doorplate.bookings.models import ACTIVE_STATUSES, Booking, Service, Slot
@@ -67,7 +68,7 @@ def _together(app: Flask, jobs: Sequence[Callable[[], str]]) -> Counter[str]:
     def run(job: Callable[[], str]) -> None:
         with app.app_context():
             try:
-                start.wait(timeout=60)
+                start.wait(timeout=HUNG_SECONDS)
                 outcome = job()
                 db.session.commit()
             except service.BookingError as refusal:
@@ -85,7 +86,7 @@ def _together(app: Flask, jobs: Sequence[Callable[[], str]]) -> Counter[str]:
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=120)
+        worker.join(timeout=HUNG_SECONDS)
     assert errors == []
     return outcomes
 
@@ -259,7 +260,7 @@ def rendezvous(race_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def check_then_wait(actor: StaffUser, booking: Booking) -> None:
         check(actor, booking)
-        both_read.wait(timeout=30)
+        both_read.wait(timeout=HUNG_SECONDS)
 
     monkeypatch.setattr(service, "_check_scope", check_then_wait)
 

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
+from waits import HUNG_SECONDS
 
 from doorplate.bookings import catalogue
 from doorplate.bookings.catalogue import HoursInput, ServiceInput
@@ -57,7 +58,7 @@ def _race(app: Flask, service_id: int) -> tuple[list[int], list[BaseException]]:
                 service = db.session.get(Service, service_id)
                 assert service is not None
                 db.session.commit()  # SQLite: do not hold the write lock at the barrier
-                start.wait(timeout=30)
+                start.wait(timeout=HUNG_SECONDS)
                 created.append(catalogue.generate_slots(service, DAY, DAY, now=NOW).created)
                 db.session.commit()
             except BaseException as error:  # reported in the test's thread
@@ -68,7 +69,7 @@ def _race(app: Flask, service_id: int) -> tuple[list[int], list[BaseException]]:
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=60)
+        worker.join(timeout=HUNG_SECONDS)
     return created, errors
 
 
@@ -77,7 +78,7 @@ def _hold_before_insert(monkeypatch: pytest.MonkeyPatch, insert_slots: Callable[
     both_read = threading.Barrier(2)
 
     def wait_then_insert(rows: list[dict[str, object]]) -> int:
-        both_read.wait(timeout=30)
+        both_read.wait(timeout=HUNG_SECONDS)
         return insert_slots(rows)
 
     monkeypatch.setattr(catalogue, "_insert", wait_then_insert)

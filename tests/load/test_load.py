@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from served import free_port
 from sqlalchemy import create_engine, select, text
+from waits import HUNG_SECONDS
 
 from doorplate import create_app
 from doorplate.db import db, first_row
@@ -29,16 +30,19 @@ def _run(script: str, cluster: PrivateCluster, *args: str) -> str:
     command = [
         sys.executable, str(LOAD / script), *args,
         "--pg-cluster", cluster.spec, "--pg-port", str(cluster.port),
-        "--redis-port", str(free_port()),
+        "--redis-port", str(free_port()), "--correctness-only",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=150, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=HUNG_SECONDS, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "targets: met" in done.stdout
     return done.stdout
 
 
 def test_steady_load_meets_its_targets(private_cluster: PrivateCluster) -> None:
-    """Errors < 0.1%, p95 < 200 ms, every booking exact, one visit per 2xx scan exactly."""
+    """Error answers < 0.1%, every booking exact, one visit per 2xx scan exactly (latency is the
+    benchmark's: scripts/load/steady.py without --correctness-only)."""
     out = _run(
         "steady.py", private_cluster, "--rate", "80", "--bookings", "5", "--duration", "8",
         "--warmup", "2",

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from served import ROOT, gunicorn
 from sqlalchemy import func, select
+from waits import HUNG_SECONDS
 
 from doorplate.db import db, reading
 from doorplate.places.models import Village
@@ -59,7 +60,7 @@ def test_gunicorn_accepts_the_config(database_url: str) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HUNG_SECONDS,
     )
     assert result.returncode == 0, result.stderr
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from waits import HUNG_SECONDS
 
 from doorplate.db import db
 from doorplate.publications import service
@@ -36,7 +37,7 @@ def _race(app: Flask, post_id: int, decisions: list[tuple[int, str]]) -> list[st
             try:
                 reviewer = db.session.get(StaffUser, reviewer_id)
                 db.session.commit()  # SQLite: do not hold the write lock at the barrier
-                start.wait(timeout=30)
+                start.wait(timeout=HUNG_SECONDS)
                 post = db.session.get(Post, post_id)
                 assert reviewer is not None and post is not None
                 if decision == "approve":
@@ -56,7 +57,7 @@ def _race(app: Flask, post_id: int, decisions: list[tuple[int, str]]) -> list[st
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=60)
+        worker.join(timeout=HUNG_SECONDS)
     assert errors == []
     return sorted(outcomes)
 
@@ -72,7 +73,7 @@ def rendezvous(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def check_then_wait(actor: StaffUser, post: Post) -> None:
         check(actor, post)
-        both_read.wait(timeout=30)
+        both_read.wait(timeout=HUNG_SECONDS)
 
     monkeypatch.setattr(service, "_check_reviewer", check_then_wait)
 

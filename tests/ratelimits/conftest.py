@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from waits import HUNG_SECONDS
 
 from doorplate.bookings.models import Service, ServiceKind, ServiceScope, Slot
 from doorplate.db import db
@@ -178,7 +179,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + HUNG_SECONDS
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
@@ -192,7 +193,7 @@ class PrivateRedis:
     def kill(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.wait(timeout=10)
+            self._process.wait(timeout=HUNG_SECONDS)
             self._process = None
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from waits import HUNG_SECONDS
 
 from doorplate.db import db, utcnow
 from doorplate.plates.service import Scanned
@@ -88,7 +89,7 @@ def _burst(app: Flask, requests: Sequence[tuple[str, str]]) -> None:
 
     def one(token: str, ip: str) -> None:
         client = app.test_client()
-        barrier.wait(timeout=30)
+        barrier.wait(timeout=HUNG_SECONDS)
         assert open_plate(client, token, ip=ip).status_code == 200
 
     with ThreadPoolExecutor(len(requests)) as pool:
@@ -150,7 +151,7 @@ def test_workers_creating_a_day_salt_at_once_all_get_the_same_one(
 
     def one() -> bytes:
         with burst_app.app_context():
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=HUNG_SECONDS)
             salt = service.salt_for(day)
             time.sleep(HOLD)
             db.session.commit()

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import event, insert
+from waits import HUNG_SECONDS
 
 from doorplate.db import db
 from doorplate.visits import queue as visit_queue
@@ -106,15 +107,64 @@ def test_a_failed_batch_is_kept_and_recorded_by_the_next_flush(
     assert len(visits()) == 2
 
 
-def test_the_workers_thread_records_within_the_interval(
+def test_the_workers_thread_records_the_queue_by_itself(
     make_app: Callable[..., Flask], plates: Plates
 ) -> None:
     app = make_app(VISIT_FLUSH_SECONDS=0.05)
     open_plate(app.test_client(), plates.tokens[0])
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + HUNG_SECONDS
     while not visits() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert len(visits()) == 1
+
+
+def _purges(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The times :func:`service.purge` is called with, from now on (it still runs)."""
+    calls: list[datetime] = []
+    purge = service.purge
+    monkeypatch.setattr(service, "purge", lambda now=None: calls.append(now) or purge(now))
+    return calls
+
+
+@pytest.mark.parametrize("flush_seconds", [0, 3600], ids=["in-the-request", "queued"])
+def test_a_scan_never_purges_inside_its_request(
+    make_app: Callable[..., Flask],
+    plates: Plates,
+    monkeypatch: pytest.MonkeyPatch,
+    flush_seconds: float,
+) -> None:
+    """The day's purge deletes rows a busy county has many of: a resident never waits on it,
+    whether the visit is recorded in the request or queued."""
+    purges = _purges(monkeypatch)
+    app = make_app(VISIT_FLUSH_SECONDS=flush_seconds)
+    client = app.test_client()
+    for token in plates.tokens:
+        assert open_plate(client, token).status_code == 200
+    assert purges == []
+
+
+def test_the_writer_purges_once_a_county_day_after_its_first_hour(
+    queued: Flask, plates: Plates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(datetime(2026, 3, 2, 0, 10, tzinfo=COUNTY).astimezone(UTC))
+    monkeypatch.setattr(visit_queue, "utcnow", clock)
+    purges = _purges(monkeypatch)
+    client = queued.test_client()
+
+    def scan_and_flush(token: str) -> None:
+        open_plate(client, token)
+        _queue(queued).flush()
+
+    scan_and_flush(plates.tokens[0])
+    assert purges == []  # 00:10: yesterday's salt may still be needed
+    clock.advance(hours=1)
+    scan_and_flush(plates.tokens[1])
+    clock.advance(hours=3)
+    scan_and_flush(plates.tokens[2])
+    assert purges == [datetime(2026, 3, 2, 1, 10, tzinfo=COUNTY).astimezone(UTC)]
+    clock.advance(days=1)
+    scan_and_flush(plates.tokens[0])
+    assert len(purges) == 2
 
 
 def test_two_workers_writing_the_same_visitor_at_once_count_one_visit(
@@ -126,14 +176,14 @@ def test_two_workers_writing_the_same_visitor_at_once_count_one_visit(
     barrier = threading.Barrier(len(workers))
 
     def flush(app: Flask) -> None:
-        barrier.wait(timeout=10)
+        barrier.wait(timeout=HUNG_SECONDS)
         _queue(app).flush()
 
     threads = [threading.Thread(target=flush, args=(app,)) for app in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=HUNG_SECONDS)
     assert len(visits()) == 1
 
 
@@ -156,7 +206,7 @@ def test_a_process_writes_its_queue_before_it_exits(database_url: str, plates: P
             assert response.status_code == 200
         """
     )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=HUNG_SECONDS)
     assert len(visits()) == 3
 
 
@@ -309,6 +359,6 @@ def test_two_workers_flushing_shared_visitors_in_opposite_orders_both_succeed(
         time.sleep(0.5)
         blocker.rollback()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=HUNG_SECONDS)
     assert flushed == [len(visitors)] * 2  # neither batch failed
     assert len(visits()) == len(visitors)
