@@ -5,26 +5,22 @@ Why not plain ``pip-audit``: where PyPI is reached through a mirror that serves 
 project's latest-release JSON (``/pypi/<name>/json``) and not the per-version one
 (``/pypi/<name>/<version>/json``), pip-audit's PyPI service skips every package as "not found on
 PyPI" and still says "No known vulnerabilities found" with exit status 0, and its OSV service
-needs api.osv.dev. This script asks PyPI's JSON API itself and never passes what it could not
-check:
+needs api.osv.dev. This script asks PyPI's JSON API itself and says what it could not check:
 
-- for each pinned ``name==version`` it reads the advisories PyPI lists for that exact release:
-  from the per-version JSON when the index serves it, else from the project's JSON when the
-  pinned version is the latest release (PyPI lists the advisories of the latest release there);
-- a pinned version it can read no advisories for (an older release behind such a mirror, an
-  unknown package, a network error after retries) is reported as UNVERIFIED and fails the run;
-- PyPI's advisory data carries no severity, so every advisory affecting a pinned version fails
-  the run unless its id (or an alias, e.g. a CVE) is in ``requirements/audit-allow.toml`` with
-  a reason (``[[allow]]``); a pin that cannot be verified here passes only if that file accepts
-  that exact ``package`` and ``version`` with a reason (``[[unverified]]``), and it is printed
-  as accepted on every run; entries that match nothing are reported so the file does not rot.
+- for each pinned ``name==version`` it reads the project's JSON (its latest release, and that
+  release's advisories) and, for an older pin, the per-version JSON where the index serves it;
+- an advisory affecting a pinned version **fails the run** (exit 1) unless its id (or an alias,
+  e.g. a CVE) is in ``requirements/audit-allow.toml`` with a reason; PyPI's advisory data
+  carries no severity, so every one counts;
+- everything else is reported and never fatal, because none of it is a fault of the project's
+  and all of it changes whenever upstream publishes a release: a pin behind the latest release
+  (``BEHIND``, with the one command that refreshes the lock), a pin whose advisories could not be
+  read (``UNVERIFIED``: an older release behind such a mirror, an unknown package, an index
+  unreachable after retries), a dependency of ``pyproject.toml`` the lock does not pin (the test
+  suite fails on that one: ``tests/audit``), and allow entries that match nothing.
 
-It also checks the lock pins every dependency of ``pyproject.toml``'s ``[project]`` and its
-``prod`` extra, so a dependency added without regenerating the lock is caught.
-
-Exit status: 0 all verified and clean, 1 an advisory affects a pinned version, 2 something could
-not be verified (or the lock is out of date). Standard library only, so it runs before any
-install. Regenerate the lock as its header says (pip-tools' ``pip-compile``).
+Exit status: 0 no known advisory affects a pin, 1 one does. Standard library only, so it runs
+before any install.
 """
 
 from __future__ import annotations
@@ -47,6 +43,7 @@ INDEX = "https://pypi.org/pypi"
 EXTRAS = ("prod",)
 TIMEOUT_SECONDS = 20
 ATTEMPTS = 3  # a transient error is retried; one that persists is reported, never skipped
+REFRESH = "scripts/lock --upgrade"  # README: "Locked dependencies"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -80,37 +77,27 @@ def declared(pyproject: Path, extras: tuple[str, ...] = EXTRAS) -> set[str]:
     return names
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """What the allow file accepts: advisory ids, and pins that cannot be verified here."""
-
-    advisories: dict[str, str]  # id or alias -> reason
-    unverified: dict[str, str]  # "name==version" -> reason
-
-
-def read_allowed(path: Path) -> Accepted:
-    """The allow file's entries; an entry without its keys or a reason is an error."""
+def read_allowed(path: Path) -> dict[str, str]:
+    """The allow file's advisories, ``{id or alias: reason}``; an entry without both is an error."""
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    accepted = Accepted({}, {})
-    for table, keys, into in (
-        ("allow", ("id",), accepted.advisories),
-        ("unverified", ("package", "version"), accepted.unverified),
-    ):
-        for entry in data.get(table, []):
-            reason = str(entry.get("reason", "")).strip()
-            if not all(entry.get(key) for key in keys) or not reason:
-                raise SystemExit(f"{path}: [[{table}]] needs {', '.join(keys)} and a reason")
-            key = "==".join([normalise(str(entry[keys[0]])), *(str(entry[k]) for k in keys[1:])])
-            into[key if table == "unverified" else str(entry["id"])] = reason
-    return accepted
+    if unknown := sorted(set(data) - {"allow"}):
+        raise SystemExit(f"{path}: unknown table(s) {', '.join(unknown)}; only [[allow]] is read")
+    allowed = {}
+    for entry in data.get("allow", []):
+        reason = str(entry.get("reason", "")).strip()
+        if not entry.get("id") or not reason:
+            raise SystemExit(f"{path}: [[allow]] needs id and a reason")
+        allowed[str(entry["id"])] = reason
+    return allowed
 
 
 @dataclass
 class Result:
     name: str
     version: str
+    latest: str | None = None  # the index's latest release, when it could be read
     advisories: list[dict[str, Any]] = field(default_factory=list)
-    unverified: str | None = None  # why nothing could be said about this pin
+    unverified: str | None = None  # why the pin's advisories could not be read
 
 
 class NotServed(Exception):
@@ -136,24 +123,24 @@ def fetch_json(url: str) -> Any:
 
 
 def audit_one(name: str, version: str, index: str = INDEX) -> Result:
-    """The advisories PyPI lists for ``name==version``, or why they could not be read."""
+    """The latest release of ``name`` and the advisories PyPI lists for ``name==version``, or
+    why they could not be read."""
     result = Result(name, version)
     try:
-        try:
-            data = fetch_json(f"{index}/{name}/{version}/json")
-        except NotServed:
-            data = fetch_json(f"{index}/{name}/json")
-            latest = data["info"]["version"]
-            if latest != version:
+        data = fetch_json(f"{index}/{name}/json")
+        result.latest = str(data["info"]["version"])
+        if result.latest != version:
+            try:
+                data = fetch_json(f"{index}/{name}/{version}/json")
+            except NotServed:
                 result.unverified = (
-                    f"the index serves advisories only for the latest release ({latest}), not "
-                    f"for {version}: upgrade the lock, or audit where per-version data is served"
+                    f"the index serves advisories only for the latest release ({result.latest})"
                 )
                 return result
     except NotServed:
         result.unverified = "not found on the index"
         return result
-    except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as error:
+    except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError, KeyError) as error:
         result.unverified = f"could not read the index: {error}"
         return result
     if not isinstance(data.get("vulnerabilities"), list):
@@ -176,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pins = read_lock(args.lock)
-    accepted = read_allowed(args.allow)
-    allowed = accepted.advisories
-    missing = sorted(declared(args.pyproject) - pins.keys())
-    if missing:
-        print(f"LOCK OUT OF DATE: {args.lock} does not pin {', '.join(missing)}; regenerate it.")
-        return 2
+    allowed = read_allowed(args.allow)
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(lambda pin: audit_one(*pin, index=args.index), sorted(pins.items()))
@@ -198,29 +180,26 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"allowed   {label} ({allowed[min(match)]})")
             else:
                 failing.append(f"{label} (fixed in {fixed}) {advisory.get('link', '')}".rstrip())
-    unverified = []
-    for result in results:
-        pin = f"{result.name}=={result.version}"
-        if result.unverified and pin in accepted.unverified:
-            used.add(pin)
-            print(f"ACCEPTED UNVERIFIED {pin}: {result.unverified} ({accepted.unverified[pin]})")
-        elif result.unverified:
-            unverified.append(f"{pin}: {result.unverified}")
-    for unused in sorted((allowed.keys() | accepted.unverified.keys()) - used):
+    behind = [r for r in results if r.latest is not None and r.latest != r.version]
+    unverified = [r for r in results if r.unverified]
+    for result in behind:
+        print(f"BEHIND     {result.name}=={result.version} (latest {result.latest})")
+    if behind:
+        print(f"           refresh the lock with `{REFRESH}`; CI tests what it pins")
+    for result in unverified:
+        print(f"UNVERIFIED {result.name}=={result.version}: {result.unverified}")
+    for missing in sorted(declared(args.pyproject) - pins.keys()):
+        print(f"NOT LOCKED {missing}: declared in {args.pyproject.name}; refresh with `{REFRESH}`")
+    for unused in sorted(allowed.keys() - used):
         print(f"note: allow entry {unused} matches nothing in this run; remove it")
     for line in failing:
         print(f"VULNERABLE {line}")
-    for line in unverified:
-        print(f"UNVERIFIED {line}")
-    checked = sum(1 for result in results if not result.unverified)
     print(
-        f"{len(results)} pinned packages: {checked} checked, "
-        f"{len(results) - checked - len(unverified)} accepted unverified, "
-        f"{len(unverified)} unverified, {len(failing)} with a known advisory not allowed."
+        f"{len(results)} pinned packages: {len(results) - len(unverified)} checked, "
+        f"{len(unverified)} unverified, {len(behind)} behind the latest release, "
+        f"{len(failing)} with a known advisory not allowed."
     )
-    if failing:
-        return 1
-    return 2 if unverified else 0
+    return 1 if failing else 0
 
 
 if __name__ == "__main__":
