@@ -293,6 +293,7 @@ def test_an_editor_downloads_their_village_in_every_format(
     assert re.search(
         rf'filename="?doorplates-{county.a.village_code}-[^"]*\.{extension}', disposition
     )
+    assert response.headers["Content-Type"].count("charset=") <= 1
     data = response.get_data()
     magic = {"pdf": b"%PDF-", "png": b"PK", "svg": b"PK", "csv": b"\xef\xbb\xbf", "xlsx": b"PK"}
     assert data.startswith(magic[fmt])
