@@ -57,7 +57,6 @@ def _json_bodies_only() -> None:
         )
 
 
-
 @bp.get("/plates/<path:token>")
 def plate(token: str) -> Response:
     """The household's address, its village and links, for a scanned or typed plate code.
