@@ -47,7 +47,8 @@ scans the QR code on its door, for a WeChat mini-program, the province's app or 
   the key first made, even if its slot has filled since. So a client may safely retry after a
   timeout or a double tap.
 - A full slot answers `409` with `next_slots`, the next free ones; a body that is not valid
-  answers `422` with `fields`, each field at fault with a translated message.
+  answers `422` with `fields`, each field at fault with a translated message; one not sent as
+  `Content-Type: application/json` answers `415`.
 
 ## Statistics
 - `GET /api/v1/stats` gives the figures the county reports (DESIGN §8): for the county, a town or
@@ -547,6 +548,10 @@ RESPONSES: dict[str, Any] = {
         "`invalid_input`: the body is not valid JSON of the documented shape, or a field's value "
         "is refused; `fields` says which and why.",
     ),
+    "UnsupportedMediaType": _json(
+        _ref("schemas", "Error"),
+        "`unsupported_media_type`: the body was not sent as `Content-Type: application/json`.",
+    ),
     "TooManyRequests": _json(
         _ref("schemas", "Error"),
         "`too_many_requests`: too many attempts from this address; try again after "
@@ -741,6 +746,7 @@ PATHS: dict[str, Any] = {
                 "404": _not_found("`not_found`: no such plate."),
                 "409": _json(_ref("schemas", "SlotFull"), "`slot_full`: the slot is full."),
                 "410": _ref("responses", "PlateGone"),
+                "415": _ref("responses", "UnsupportedMediaType"),
                 "422": _ref("responses", "InvalidInput"),
                 "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
@@ -768,6 +774,7 @@ PATHS: dict[str, Any] = {
                 ),
                 "404": _not_found("`not_found`: no such plate."),
                 "410": _ref("responses", "PlateGone"),
+                "415": _ref("responses", "UnsupportedMediaType"),
                 "422": _ref("responses", "InvalidInput"),
                 "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),
@@ -831,6 +838,7 @@ PATHS: dict[str, Any] = {
                     "`wrong_status`: it can no longer be cancelled (already started, handled, "
                     "or cancelled).",
                 ),
+                "415": _ref("responses", "UnsupportedMediaType"),
                 "422": _ref("responses", "InvalidInput"),
                 "429": _ref("responses", "TooManyRequests"),
                 "default": _ref("responses", "Error"),

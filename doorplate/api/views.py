@@ -39,6 +39,22 @@ errors.init_blueprint(bp)
 
 # Aggregates over months and years: five minutes' staleness is nothing to anyone reading them.
 STATS_CACHE = "public, max-age=300"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@bp.before_request
+def _json_bodies_only() -> None:
+    """415 for a body that is not ``application/json``, before anything is read or counted.
+
+    The API takes JSON only; a form or plain-text body is a client's mistake (said plainly,
+    not as a 422 about its fields), and a cross-site HTML form cannot send this type at all.
+    """
+    if request.method in BODY_METHODS and request.mimetype != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            _("Send the body as JSON, with the header Content-Type: application/json."),
+        )
 
 
 @bp.get("/plates/<path:token>")

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from doorplate.places.importer import COLUMNS
+from doorplate.spreadsheet import defuse
 
 TEXT_FORMAT = "@"
 TEXT_FIELDS = frozenset({"town_code", "village_code", "phone"})
@@ -66,9 +67,9 @@ def write_template(path: Path, county_code: str) -> None:
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "households"
-    sheet.append([column.header for column in COLUMNS])
+    sheet.append([defuse(column.header) for column in COLUMNS])
     for row in example_rows(county_code):
-        sheet.append(row)
+        sheet.append([None if cell is None else defuse(cell) for cell in row])
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet[f"{letter}1"].font = Font(bold=True)
@@ -82,5 +83,5 @@ def write_template(path: Path, county_code: str) -> None:
     instructions = workbook.create_sheet("notes")
     instructions.column_dimensions["A"].width = 100
     for line in notes(county_code):
-        instructions.append([line])
+        instructions.append([defuse(line)])
     workbook.save(path)

@@ -56,7 +56,7 @@ _FILES = {
     Format.PDF: ("pdf", "application/pdf"),
     Format.PNG: ("zip", "application/zip"),
     Format.SVG: ("zip", "application/zip"),
-    Format.CSV: ("csv", "text/csv; charset=utf-8"),
+    Format.CSV: ("csv", "text/csv"),  # send_file adds "; charset=utf-8", once
     Format.XLSX: ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 # One household's plate: the image itself rather than a ZIP of one

@@ -3,8 +3,10 @@
 Nested in the staff blueprint by :mod:`doorplate.console`, so every endpoint is ``staff.plates.*``
 and the staff before-request hook has resolved who is signed in. Each view loads its object
 through a scope-filtered query (out of scope is a 404, the same as unknown), then acts, then
-commits once. Downloads are GETs: their one write is issuing plates still missing (which any
-export does, and doing it twice issues nothing) and the audit row.
+commits once. Downloads are POSTs with the CSRF token, answered with the file itself (one click
+on the page's button downloads it): an export issues the plates still missing and writes an audit
+row, so it must never run because a page, an image in a post or a link on another site made the
+browser fetch a URL.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def overview() -> ResponseReturnValue:
     )
 
 
-@console.get(f"/village/<village_code>/{FORMAT}")
+@console.post(f"/village/<village_code>/{FORMAT}")
 @staff_required()
 def export_village(village_code: str, fmt: str) -> ResponseReturnValue:
     """A village's plates as a download (PDF sheets, PNG/SVG ZIP, CSV or XLSX)."""
@@ -101,7 +103,7 @@ def export_village(village_code: str, fmt: str) -> ResponseReturnValue:
     return _download(make, url_for(".overview"))
 
 
-@console.get(f"/town/<town_code>/{FORMAT}")
+@console.post(f"/town/<town_code>/{FORMAT}")
 @staff_required(Role.ADMIN, Role.COUNTY, Role.REVIEWER)
 def export_town(town_code: str, fmt: str) -> ResponseReturnValue:
     """A whole town's plates, for its reviewers and the county; a village's reviewer gets 404."""
@@ -112,7 +114,7 @@ def export_town(town_code: str, fmt: str) -> ResponseReturnValue:
     return _download(make, url_for(".overview"))
 
 
-@console.get(f"/household/<int:household_id>/{SINGLE_FORMAT}")
+@console.post(f"/household/<int:household_id>/{SINGLE_FORMAT}")
 @staff_required()
 def export_household(household_id: int, fmt: str) -> ResponseReturnValue:
     """One household's plate, to print a replacement without a whole village's sheets."""

@@ -147,8 +147,15 @@ class Content:
 
 
 def _content(
-    category: Category, title: str, body: str, table: Table | None, personal_data: bool
+    category: Category,
+    title: str,
+    body: str,
+    table: Table | None,
+    personal_data: bool,
+    post_id: int | None = None,
 ) -> Content:
+    """The post's content checked and rendered; ``post_id`` (None for a new post) decides which
+    images the text may show: only that post's own files."""
     title = unicodedata.normalize("NFC", title).strip()
     body = unicodedata.normalize("NFC", body).replace("\r\n", "\n").strip()
     if not title:
@@ -167,7 +174,7 @@ def _content(
         category=category,
         title=title,
         body=body,
-        body_html=markdown.render(body),
+        body_html=markdown.render(body, post_id),
         table_data=None if table is None else table.to_json(),
         has_personal_data=personal_data or privacy.has_masked_data(title, body, table),
     )
@@ -261,7 +268,7 @@ def update_post(
 ) -> Post:
     """Replace a draft's or rejected post's content (the author's resubmission after rejection)."""
     _check_author(actor, post)
-    content = _content(category, title, body, table, personal_data)
+    content = _content(category, title, body, table, personal_data, post.id)
     _transition(post, "edit", EDITABLE, **asdict(content))
     audit.record(actor, "post.update", "post", post.id)
     return post
@@ -280,7 +287,9 @@ def mask_personal_data(actor: StaffUser, post: Post, name_columns: Collection[in
     masked_table = None if table is None else privacy.mask_table(table, name_columns)
     masked = (privacy.mask_text(post.title), privacy.mask_text(post.body), masked_table)
     changed = masked != (post.title, post.body, table)
-    content = _content(post.category, *masked, personal_data=post.has_personal_data or changed)
+    content = _content(
+        post.category, *masked, personal_data=post.has_personal_data or changed, post_id=post.id
+    )
     _transition(post, "edit", EDITABLE, **asdict(content))
     audit.record(
         actor, "post.mask", "post", post.id, changed=changed, name_columns=len(name_columns)

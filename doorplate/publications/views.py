@@ -229,7 +229,11 @@ def _write(form: PostForm, post: Post | None) -> ResponseReturnValue:
     if form.preview.data:
         preview = Preview(
             title=title,
-            body_html=markdown.render(body),
+            body_html=(
+                markdown.for_console(markdown.render(body, post.id), post.id)
+                if post
+                else markdown.render(body)
+            ),
             table=table,
             findings=privacy.scan(title, body, table),
         )
@@ -468,6 +472,7 @@ def _detail_page(
     return render_template(
         "staff/posts/detail.html",
         post=post,
+        body_html=markdown.for_console(post.body_html, post.id),
         state=post.state_at(now),
         state_labels=STATE_LABELS,
         category_labels=CATEGORY_LABELS,

@@ -2,9 +2,10 @@
 
 Every household of a village sees the same page apart from three things: its address, its plate
 token (in the links that switch text size or language and come back) and the request's CSP
-nonce. So the page is rendered with a placeholder for each, kept for
-``RESIDENT_PAGE_CACHE_SECONDS``, and a scan only joins the pieces around its own values: no
-template and no post query on the path a county-wide notice sends hundreds of scans a second to.
+nonce. So the page is rendered with a placeholder for each (random, new for each rendering),
+kept for ``RESIDENT_PAGE_CACHE_SECONDS``, and a scan only joins the pieces around its own values:
+no template and no post query on the path a county-wide notice sends hundreds of scans a second
+to.
 
 The cache is per process, so a newly published (or withdrawn, or expired) post reaches a plate
 page at most that many seconds late. With 0 nothing is kept, but every page still goes through
@@ -14,6 +15,7 @@ the same placeholders, so the tests exercise the path production takes.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,14 +25,28 @@ from markupsafe import escape
 
 from doorplate.security import NONCE_KEY
 
-# Lowercase letters and dashes, which URL quoting and HTML escaping leave as they are and no plate
-# token (uppercase Crockford base32) or nonce can contain. Should a post ever quote one, a reader
-# would see their own address or token there: nobody else's.
-ADDRESS = "dp-slot-address"
-TOKEN = "dp-slot-token"  # noqa: S105 (a placeholder, not a secret)
-NONCE = "dp-slot-nonce"
-_SLOTS = re.compile(f"({ADDRESS}|{TOKEN}|{NONCE})")
 MAX_ENTRIES = 4096  # village × language × text size; a county has about 900 villages
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """The stand-ins for one rendering's address, token and nonce.
+
+    Each rendering draws its own from ``secrets`` (lowercase hex and dashes, which URL quoting and
+    HTML escaping leave as they are and no plate token, which is uppercase, or nonce can contain),
+    and none ever reaches a reader: a village's contact text or a post title cannot spell a
+    placeholder it has never seen, so it cannot make a reader's page show that reader's own
+    token or nonce where it wrote one.
+    """
+
+    address: str
+    token: str
+    nonce: str
+
+    @classmethod
+    def new(cls) -> Placeholders:
+        mark = secrets.token_hex(8)  # 64 bits, and short enough for any field
+        return cls(f"dp-{mark}-address", f"dp-{mark}-token", f"dp-{mark}-nonce")
 
 
 @dataclass(frozen=True)
@@ -38,13 +54,19 @@ class Skeleton:
     """A rendered page cut at its placeholders: text, slot, text, slot, ..., text."""
 
     pieces: tuple[str, ...]
+    slots: Placeholders
 
     @classmethod
-    def cut(cls, html: str) -> Skeleton:
-        return cls(tuple(_SLOTS.split(html)))
+    def cut(cls, html: str, slots: Placeholders) -> Skeleton:
+        pattern = "|".join(re.escape(slot) for slot in (slots.address, slots.token, slots.nonce))
+        return cls(tuple(re.split(f"({pattern})", html)), slots)
 
     def fill(self, *, address: str, token: str, nonce: str) -> str:
-        values = {ADDRESS: str(escape(address)), TOKEN: token, NONCE: nonce}
+        values = {
+            self.slots.address: str(escape(address)),
+            self.slots.token: token,
+            self.slots.nonce: nonce,
+        }
         return "".join(values.get(piece, piece) for piece in self.pieces)
 
 
@@ -55,13 +77,15 @@ class _Entry:
 
 
 def render_with_placeholders(render: Callable[..., str], **context: object) -> Skeleton:
-    """``render(address=..., token=...)`` with placeholders, and the nonce one in the environ."""
-    request.environ[NONCE_KEY] = NONCE
+    """``render(address=..., token=...)`` with new placeholders, and the nonce one in the
+    environ."""
+    slots = Placeholders.new()
+    request.environ[NONCE_KEY] = slots.nonce
     try:
-        html = render(address=ADDRESS, token=TOKEN, **context)
+        html = render(address=slots.address, token=slots.token, **context)
     finally:
         del request.environ[NONCE_KEY]
-    return Skeleton.cut(html)
+    return Skeleton.cut(html, slots)
 
 
 def _entries() -> dict[tuple[object, ...], _Entry]:

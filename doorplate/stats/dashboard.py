@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from doorplate.db import db
 from doorplate.places.models import Town, Village
+from doorplate.spreadsheet import defuse
 from doorplate.staff.service import Scope
 from doorplate.stats.charts import BarChart, LineChart, bar_chart, line_chart
 from doorplate.stats.tables import Cell, Table, to_csv
@@ -381,10 +382,10 @@ def tables_csv(tables: list[Table]) -> bytes:
     parts = []
     for table in tables:
         title = io.StringIO()
-        csv.writer(title).writerow([table.title])
+        csv.writer(title).writerow([defuse(table.title)])
         note = io.StringIO()
         if table.note:
-            csv.writer(note).writerow([table.note])
+            csv.writer(note).writerow([defuse(table.note)])
         body = to_csv(table).decode().removeprefix("\ufeff")
         parts.append(title.getvalue() + body + note.getvalue())
     return ("\ufeff" + "\r\n".join(parts)).encode()

@@ -282,9 +282,14 @@ def render_text(report: AnnualReport, lang: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_html(report: AnnualReport, lang: str) -> str:
-    """The report as one self-contained HTML page (no external files), chart inline as SVG."""
+def render_html(report: AnnualReport, lang: str, nonce: str | None = None) -> str:
+    """The report as one self-contained HTML page (no external files), chart inline as SVG.
+
+    Its stylesheet is inline so the file stands alone; served by the site, it carries the
+    response's CSP ``nonce``, without which the site's own policy blocks it.
+    """
     return current_app.jinja_env.get_template("stats/report.html").render(
+        nonce=nonce,
         lang=lang,
         title=title(report),
         basis_note=basis_note(report),

@@ -22,6 +22,7 @@ from flask_babel.speaklater import LazyString
 from doorplate.db import utcnow
 from doorplate.i18n import chosen_lang, county_zone
 from doorplate.publications.attachments import content_disposition
+from doorplate.security import csp_nonce
 from doorplate.staff.access import staff_required
 from doorplate.staff.models import COUNTY_ROLES
 from doorplate.stats import report as annual
@@ -40,9 +41,14 @@ class Download:
     render: Callable[[annual.AnnualReport, str], str | bytes]
 
 
+def _html(report: annual.AnnualReport, lang: str) -> str:
+    """The HTML report with this response's CSP nonce on its inline stylesheet."""
+    return annual.render_html(report, lang, nonce=csp_nonce())
+
+
 DOWNLOADS = {
     "txt": Download(_l("Plain text"), "text/plain; charset=utf-8", annual.render_text),
-    "html": Download("HTML", "text/html; charset=utf-8", annual.render_html),
+    "html": Download("HTML", "text/html; charset=utf-8", _html),
     "xlsx": Download(
         "Excel (XLSX)",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from doorplate.spreadsheet import defuse
+
 Cell = str | int | float | Decimal | date | None
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_LENGTH = 31  # Excel's limit
 
@@ -45,10 +46,10 @@ class Table:
 
 def to_csv(table: Table) -> bytes:
     """The table as CSV: UTF-8 with a BOM, CRLF line ends, text that looks like a formula
-    defused (CSV injection)."""
+    defused (:mod:`doorplate.spreadsheet`)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_text(header) for header in table.headers])
+    writer.writerow([defuse(header) for header in table.headers])
     writer.writerows([_csv_cell(cell) for cell in row] for row in table.rows)
     return ("\ufeff" + out.getvalue()).encode()
 
@@ -60,9 +61,9 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     for table in tables:
         sheet = workbook.create_sheet(_sheet_name(table.title, names))
         sheet.freeze_panes = "A2"
-        sheet.append([_text(header) for header in table.headers])
+        sheet.append([defuse(header) for header in table.headers])
         for row in table.rows:
-            sheet.append([_text(cell) if isinstance(cell, str) else cell for cell in row])
+            sheet.append([defuse(cell) if isinstance(cell, str) else cell for cell in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -72,15 +73,10 @@ def _csv_cell(cell: Cell) -> str:
     if cell is None:
         return ""
     if isinstance(cell, str):
-        return _text(cell)
+        return defuse(cell)
     if isinstance(cell, date):
         return cell.isoformat()
     return str(cell)
-
-
-def _text(value: str) -> str:
-    """Prefix a quote to text a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:

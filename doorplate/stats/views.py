@@ -29,7 +29,7 @@ console = Blueprint("stats", __name__, url_prefix="/stats")
 VIEWERS = (*COUNTY_ROLES, Role.REVIEWER)
 FIRST_YEAR = 2000  # no doorplate figures before this; a year outside is a page that does not exist
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8", once
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

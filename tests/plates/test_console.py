@@ -69,8 +69,8 @@ def test_overview_shows_counts_and_coverage_per_village(
     totals = re.findall(r'<span class="count">([^<]+)</span>', html)
     assert totals == ["5", "5", "1", "20%"]
     for fmt in FORMATS:
-        assert f'href="/staff/plates/village/{county.b.village_code}/{fmt}"' in html
-        assert f'href="/staff/plates/town/{county.b.town_code}/{fmt}"' in html
+        assert f'formaction="/staff/plates/village/{county.b.village_code}/{fmt}"' in html
+        assert f'formaction="/staff/plates/town/{county.b.town_code}/{fmt}"' in html
     assert 'action="/staff/plates/village/330327100201/install"' in html
     assert re.search(r'<a href="/staff/plates/"\s+aria-current="page">Plates</a>', html)
 
@@ -81,7 +81,7 @@ def test_an_editor_sees_only_their_village_and_no_town_downloads(
     html = _html(staff("editor").get("/staff/plates/"))
     assert "渡龙村" in html and "坑垟村" not in html and "南岙村" not in html
     assert "/staff/plates/town/" not in html
-    assert f'href="/staff/plates/village/{county.a.village_code}/pdf"' in html
+    assert f'formaction="/staff/plates/village/{county.a.village_code}/pdf"' in html
 
 
 def test_mark_all_installed_counts_and_is_audited(
@@ -196,7 +196,7 @@ def test_household_page_shows_the_plate_and_links(
     assert f"HTTPS://DP.EXAMPLE.GOV.CN/P/{plate.token}" in html
     assert "Active, generation 1" in html and "Not yet installed" in html
     for fmt in ("pdf", "png", "svg"):
-        assert f'href="/staff/plates/household/{household_id}/{fmt}"' in html
+        assert f'formaction="/staff/plates/household/{household_id}/{fmt}"' in html
     assert 'name="revoke-reason"' in html and 'name="reissue-reason"' in html
     assert re.search(r"<script|<style|\sstyle=|\son[a-z]+=", html) is None  # CSP: default-src
 
@@ -284,7 +284,7 @@ def test_an_inactive_household_is_not_offered_a_new_plate(
 def test_an_editor_downloads_their_village_in_every_format(
     county: County, staff: Callable[[str], FlaskClient], fmt: str
 ) -> None:
-    response = staff("editor").get(f"/staff/plates/village/{county.a.village_code}/{fmt}")
+    response = staff("editor").post(f"/staff/plates/village/{county.a.village_code}/{fmt}")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
@@ -293,6 +293,7 @@ def test_an_editor_downloads_their_village_in_every_format(
     assert re.search(
         rf'filename="?doorplates-{county.a.village_code}-[^"]*\.{extension}', disposition
     )
+    assert response.headers["Content-Type"].count("charset=") <= 1
     data = response.get_data()
     magic = {"pdf": b"%PDF-", "png": b"PK", "svg": b"PK", "csv": b"\xef\xbb\xbf", "xlsx": b"PK"}
     assert data.startswith(magic[fmt])
@@ -309,14 +310,14 @@ def test_village_files_hold_its_plates_in_address_order(
 ) -> None:
     client = staff("editor")
     base = f"/staff/plates/village/{county.a.village_code}"
-    listing = client.get(f"{base}/csv").get_data().decode("utf-8-sig")
+    listing = client.post(f"{base}/csv").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(listing)))
     assert [row[2] for row in rows[1:]] == list(county.a.addresses)
     tokens = [active_plate(i).token for i in county.a.household_ids]
     assert [row[4] for row in rows[1:]] == [f"HTTPS://DP.EXAMPLE.GOV.CN/P/{t}" for t in tokens]
-    with zipfile.ZipFile(io.BytesIO(client.get(f"{base}/svg").get_data())) as archive:
+    with zipfile.ZipFile(io.BytesIO(client.post(f"{base}/svg").get_data())) as archive:
         assert len(archive.namelist()) == 3
-    workbook = load_workbook(io.BytesIO(client.get(f"{base}/xlsx").get_data()), read_only=True)
+    workbook = load_workbook(io.BytesIO(client.post(f"{base}/xlsx").get_data()), read_only=True)
     cells = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row]
     workbook.close()
     assert all(f"HTTPS://DP.EXAMPLE.GOV.CN/P/{t}" in cells for t in tokens)
@@ -329,7 +330,7 @@ def test_nobody_downloads_another_towns_village(
 ) -> None:
     client = staff(who)
     for code in (county.b.village_code, "330327999999"):
-        response = client.get(f"/staff/plates/village/{code}/{fmt}")
+        response = client.post(f"/staff/plates/village/{code}/{fmt}")
         assert response.status_code == 404
         assert "Content-Disposition" not in response.headers
         assert county.b.addresses[0] not in response.get_data(as_text=True)
@@ -340,13 +341,13 @@ def test_an_editor_cannot_download_a_neighbour_or_a_town(
     county: County, staff: Callable[[str], FlaskClient]
 ) -> None:
     client = staff("editor")
-    assert client.get(f"/staff/plates/village/{county.a2.village_code}/csv").status_code == 404
-    assert client.get(f"/staff/plates/town/{county.a.town_code}/csv").status_code == 403
+    assert client.post(f"/staff/plates/village/{county.a2.village_code}/csv").status_code == 404
+    assert client.post(f"/staff/plates/town/{county.a.town_code}/csv").status_code == 403
     village_reviewer = staff("village-reviewer")
-    assert village_reviewer.get(f"/staff/plates/town/{county.a.town_code}/csv").status_code == 404
+    assert village_reviewer.post(f"/staff/plates/town/{county.a.town_code}/csv").status_code == 404
     household = county.a2.household_ids[0]
     assert client.get(f"/staff/plates/household/{household}").status_code == 404
-    assert client.get(f"/staff/plates/household/{household}/svg").status_code == 404
+    assert client.post(f"/staff/plates/household/{household}/svg").status_code == 404
     plate_id = active_plate(household).id
     assert client.post(f"/staff/plates/{plate_id}/install").status_code == 404
     assert client.post(f"/staff/plates/village/{county.a2.village_code}/install").status_code == 404
@@ -358,14 +359,14 @@ def test_a_town_reviewer_downloads_the_whole_town_only(
     county: County, staff: Callable[[str], FlaskClient]
 ) -> None:
     client = staff("reviewer")
-    assert client.get(f"/staff/plates/town/{county.b.town_code}/pdf").status_code == 404
-    assert client.get(f"/staff/plates/village/{county.b.village_code}/pdf").status_code == 404
-    response = client.get(f"/staff/plates/town/{county.a.town_code}/csv")
+    assert client.post(f"/staff/plates/town/{county.b.town_code}/pdf").status_code == 404
+    assert client.post(f"/staff/plates/village/{county.b.village_code}/pdf").status_code == 404
+    response = client.post(f"/staff/plates/town/{county.a.town_code}/csv")
     assert response.status_code == 200
     assert f"doorplates-{county.a.town_code}-" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == [*county.a.addresses, *county.a2.addresses]
-    pdf = client.get(f"/staff/plates/town/{county.a.town_code}/pdf")
+    pdf = client.post(f"/staff/plates/town/{county.a.town_code}/pdf")
     assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF-")
     assert pdf.get_data().count(b"/Type /Page\n") + pdf.get_data().count(b"/Type /Page ") >= 2
     events = _audit("plates.export")
@@ -383,7 +384,7 @@ def test_exporting_issues_plates_still_missing(
     village = db.session.scalar(select(Village).filter_by(code=county.a.village_code))
     newcomer = make_household(village, address="上垟路3号")
     assert _plates(newcomer.id) == []
-    listing = staff("editor").get(f"/staff/plates/village/{county.a.village_code}/csv")
+    listing = staff("editor").post(f"/staff/plates/village/{county.a.village_code}/csv")
     rows = list(csv.reader(io.StringIO(listing.get_data().decode("utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == ["上垟路2号", "上垟路3号", "上垟路10号", "上垟路11号之1"]
     assert _plates(newcomer.id) == [(1, PlateStatus.ACTIVE)]
@@ -394,13 +395,13 @@ def test_one_households_plate_downloads_as_an_image(
 ) -> None:
     household_id = county.a.household_ids[0]
     client = staff("editor")
-    png = client.get(f"/staff/plates/household/{household_id}/png")
+    png = client.post(f"/staff/plates/household/{household_id}/png")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert png.get_data().startswith(b"\x89PNG")
-    svg = client.get(f"/staff/plates/household/{household_id}/svg")
+    svg = client.post(f"/staff/plates/household/{household_id}/svg")
     assert svg.mimetype == "image/svg+xml" and county.a.addresses[0] in svg.get_data(as_text=True)
-    assert client.get(f"/staff/plates/household/{household_id}/pdf").get_data().startswith(b"%PDF")
-    assert client.get(f"/staff/plates/household/{household_id}/csv").status_code == 404
+    assert client.post(f"/staff/plates/household/{household_id}/pdf").get_data().startswith(b"%PDF")
+    assert client.post(f"/staff/plates/household/{household_id}/csv").status_code == 404
     assert [e.object_id for e in _audit("plates.export")] == [str(household_id)] * 3
 
 
@@ -412,7 +413,7 @@ def test_a_file_that_cannot_be_printed_is_explained_and_nothing_is_kept(
     village = db.session.scalar(select(Village).filter_by(code=county.a2.village_code))
     odd = make_household(village, address="埭头巷\ue000号")  # a character no font can draw
     client = staff("reviewer")
-    response = client.get(f"/staff/plates/village/{county.a2.village_code}/pdf")
+    response = client.post(f"/staff/plates/village/{county.a2.village_code}/pdf")
     assert response.status_code == 302 and response.headers["Location"] == "/staff/plates/"
     html = _html(client.get("/staff/plates/"))
     assert "No file was made:" in html and "U+E000" in html

@@ -51,7 +51,8 @@ def test_ordinary_formatting_survives() -> None:
         "> 监督电话见村委会公示栏\n\n"
         "| 项目 | 金额 |\n|:--|--:|\n| 修路 | 1,200.00 |\n\n"
         "[县政府网站](https://www.cncn.gov.cn) [本站](/P/ABC) "
-        "![村委会](https://img.example/a.png) ![图](/static/a.png)"
+        "![村委会](/posts/7/files/3)",
+        post_id=7,
     )
     assert html == (
         "<h2>村务公开</h2>\n"
@@ -67,8 +68,7 @@ def test_ordinary_formatting_survives() -> None:
         "</tr>\n</tbody>\n</table>\n"
         '<p><a href="https://www.cncn.gov.cn" rel="noopener noreferrer">县政府网站</a> '
         '<a href="/P/ABC" rel="noopener noreferrer">本站</a> '
-        '<img src="https://img.example/a.png" alt="村委会"> '
-        '<img src="/static/a.png" alt="图"></p>\n'
+        '<img src="/posts/7/files/3" alt="村委会"></p>\n'
     )
 
 

@@ -150,8 +150,8 @@ def test_downloads_aimed_at_another_village_would_show_it(
     """The control for the leak checks: the probed files do carry the address when allowed."""
     assert len(DOWNLOADS) == 3
     client = signed_in("county")
-    for endpoint, path, _method in DOWNLOADS:
-        response = client.get(_url(app, endpoint, path, county.b))
+    for endpoint, path, method in DOWNLOADS:
+        response = client.open(_url(app, endpoint, path, county.b), method=method)
         assert response.status_code == 200, path
         assert county.b.address in response.get_data(as_text=True), path
 

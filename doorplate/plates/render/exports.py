@@ -22,13 +22,13 @@ from doorplate.plates.render.label import label_png, label_svg
 from doorplate.plates.render.layout import DEFAULT_SIZE, LabelSize
 from doorplate.plates.render.qr import Ecc
 from doorplate.plates.tokens import grouped
+from doorplate.spreadsheet import defuse
 
 HEADERS = ("乡镇 Town", "村 Village", "地址 Address", "编码 Token", "网址 URL")
 # UTF-8 bytes per name part: file systems allow 255 per name (a CJK character takes 3), and the
 # token, the extension and a duplicate suffix must still fit after the address.
 NAME_BYTES = 150
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def zip_of_images(
@@ -65,7 +65,7 @@ def csv_listing(labels: Sequence[Label]) -> bytes:
     """UTF-8 with a byte-order mark, which is what makes Excel read the Chinese correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS)
+    writer.writerow([defuse(header) for header in HEADERS])
     writer.writerows(_rows(labels))
     return ("\ufeff" + out.getvalue()).encode()
 
@@ -76,7 +76,7 @@ def xlsx_listing(labels: Sequence[Label]) -> bytes:
     for column, width in zip("ABCDE", (14, 14, 44, 22, 48), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
-    sheet.append(HEADERS)
+    sheet.append([defuse(header) for header in HEADERS])
     for row in _rows(labels):
         sheet.append(row)
     out = io.BytesIO()
@@ -87,16 +87,11 @@ def xlsx_listing(labels: Sequence[Label]) -> bytes:
 def _rows(labels: Sequence[Label]) -> list[tuple[str, ...]]:
     return [
         tuple(
-            _cell(value)
+            defuse(value)
             for value in (label.town, label.village, label.address, grouped(label.token), label.url)
         )
         for label in labels
     ]
-
-
-def _cell(value: str) -> str:
-    """Defuse text a spreadsheet would run as a formula (CSV injection): prefix a quote."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _safe(part: str) -> str:
