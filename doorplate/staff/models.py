@@ -25,6 +25,7 @@ class Role(enum.StrEnum):
 
 
 COUNTY_ROLES = frozenset({Role.ADMIN, Role.COUNTY})
+ADDRESS_LENGTH = 64  # an IPv6 network in text, with room to spare
 
 
 class StaffUser(db.Model):
@@ -74,7 +75,7 @@ class SignInFailure(db.Model):
     staff_user_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
     )
-    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), primary_key=True)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -34,6 +34,9 @@ unhindered, then one per wait each; nothing short of a lock stops that, and a lo
 strangers lock clerks out. Against it stand the per-address limit, the ten-character minimum
 password, a slow hash, and the clerk being told the count.
 
+An IPv6 address counts by its /64 network, which one household or phone is given whole: else a
+single machine could step through addresses, each "one that has not failed".
+
 Two attempts from one address arriving together may both be checked (the wait is read, not
 claimed); the per-address limit bounds such bursts. A successful sign-in clears the account's
 count and waits, after telling the clerk how many failures there were.
@@ -42,6 +45,7 @@ count and waits, after telling the clerk how many failures there were.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,9 +58,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from doorplate.db import db, utcnow
 from doorplate.staff import audit
-from doorplate.staff.models import SignInFailure, StaffUser
+from doorplate.staff.models import ADDRESS_LENGTH, SignInFailure, StaffUser
 from doorplate.staff.service import StaffError, check_new_password, end_sessions, hash_password
 
+IPV6_NETWORK_PREFIX = 64  # what one subscriber (a home, a phone) is given
 # At most 2^MAX_DOUBLINGS times the first delay: the cap is reached long before, and the power
 # must not grow with an attacker's count.
 MAX_DOUBLINGS = 32
@@ -89,7 +94,7 @@ def authenticate(
 ) -> SignedIn:
     """Sign in from ``address``, or raise :class:`LoginFailed`; the caller commits either way
     (a failure is a write too: the count, the address's failure and the audit row)."""
-    now = now or utcnow()
+    now, address = now or utcnow(), address_key(address)
     failed = LoginFailed(_("Wrong username or password."))
     user = db.session.scalar(
         select(StaffUser).where(StaffUser.username == username.strip().lower())
@@ -121,7 +126,7 @@ def change_password(
     """Replace ``user``'s password and end every session of the account (the caller starts this
     one afresh). The current password is checked like a sign-in, with the same delays, so a
     borrowed or stolen session cannot be used to guess it. The caller commits either way."""
-    now = now or utcnow()
+    now, address = now or utcnow(), address_key(address)
     if not _password_accepted(user, current_password, address, now, "password.change"):
         raise StaffError(_("The current password is wrong."))
     check_new_password(new_password)
@@ -139,6 +144,19 @@ def clear_delays(actor: audit.Actor, user: StaffUser) -> None:
     """
     db.session.execute(delete(SignInFailure).where(SignInFailure.staff_user_id == user.id))
     audit.record(actor, "staff.unlock", "staff_user", user.id)
+
+
+def address_key(address: str) -> str:
+    """Where an attempt comes from, as the delays count it: an IPv4 address, or an IPv6 /64."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:ADDRESS_LENGTH]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
+    return str(parsed)
 
 
 def _password_accepted(

@@ -195,6 +195,34 @@ def test_the_clerks_own_typo_costs_at_most_the_longest_delay_whatever_the_strang
     assert _signed_in(sign_in("clerk", PASSWORD, CLERK_DESK))
 
 
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.66", "203.0.113.66"),
+        ("::ffff:203.0.113.66", "203.0.113.66"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+        ("", ""),
+        ("x" * 100, "x" * 64),
+    ],
+)
+def test_an_ipv6_subscriber_counts_as_one_address(address: str, key: str) -> None:
+    assert signin.address_key(address) == key
+
+
+def test_stepping_through_ipv6_addresses_of_one_network_is_still_held_back(
+    app: Flask,
+    make_staff: Callable[..., StaffUser],
+    sign_in: Callable[..., Any],
+    clock: list[datetime],
+) -> None:
+    make_staff(username="clerk")
+    for host in range(1, 11):
+        sign_in("clerk", WRONG, f"2001:db8:66:1::{host:x}")
+    assert not _signed_in(sign_in("clerk", PASSWORD, "2001:db8:66:1::ff"))
+    assert _signed_in(sign_in("clerk", PASSWORD, "2001:db8:66:2::1"))  # the next network
+
+
 def test_the_delay_doubles_with_the_accounts_failures_up_to_a_cap(app: Flask) -> None:
     free, first = app.config["LOGIN_FREE_FAILURES"], app.config["LOGIN_DELAY_SECONDS"]
     longest = app.config["LOGIN_DELAY_MAX_SECONDS"]
