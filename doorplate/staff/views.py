@@ -7,6 +7,7 @@ missing) → check access → process; being the edge, a view that writes commit
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import (
@@ -115,7 +116,7 @@ def login() -> ResponseReturnValue:
         form=form,
         error=error,
         next_path=next_path,
-        longest_wait=current_app.config["LOGIN_DELAY_MAX_SECONDS"] // 60,
+        longest_wait=math.ceil(current_app.config["LOGIN_DELAY_MAX_SECONDS"] / 60),
     )
 
 
