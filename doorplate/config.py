@@ -23,8 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "DEMO": False,
     # Staff console
     "STAFF_IDLE_MINUTES": 30,
-    "LOGIN_MAX_FAILURES": 10,
-    "LOGIN_LOCKOUT_MINUTES": 15,
+    # Sign-in delays (doorplate/staff/signin.py): after this many failures since an account's
+    # last sign-in, an address that failed on it waits this long after its own last failure,
+    # doubled with each further failure of the account, at most the last: a stranger can hold
+    # up nobody but themselves, and guesses ~12 times an hour.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_DELAY_SECONDS": 2,
+    "LOGIN_DELAY_MAX_SECONDS": 300,
     "STAFF_PAGE_SIZE": 50,
     "PASSWORD_HASH_METHOD": "scrypt",
     # Plate print files: the label's trimmed size and how many labels go on an A4 sheet
@@ -73,8 +78,9 @@ DEFAULTS: dict[str, Any] = {
     #   a script filling staff queues with fakes;
     "BOOKING_CREATE_LIMIT": "20 per minute; 200 per hour; 500 per day",
     # - staff sign-in attempts: a town hall's staff signing in at 8:30 fit in 30 a minute; a
-    #   password sprayer trying one password on every account gets 300 an hour (each account
-    #   also locks after LOGIN_MAX_FAILURES, counted in the database even when Redis is down).
+    #   password sprayer trying one password on every account gets 300 an hour (and each
+    #   account's failures delay further guesses at it, counted in the database even when
+    #   Redis is down: LOGIN_FREE_FAILURES above).
     "LOGIN_LIMIT": "30 per minute; 300 per hour",
     # Rate-limit keys in a shared Redis: "" means "doorplate:<COUNTY_CODE>", one per instance.
     "RATELIMIT_KEY_PREFIX": "",

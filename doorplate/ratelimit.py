@@ -20,8 +20,8 @@ is logged when the storage fails (with the error's class, never a client address
 storage is left alone for ``RATELIMIT_RETRY_SECONDS`` so a dead Redis adds no connect timeout to
 every request (and each try is bounded by a short socket timeout, with no retries), then tried
 again; when it answers, counting resumes and that is logged too. What must hold even then is held
-elsewhere: a staff account still locks after ``LOGIN_MAX_FAILURES`` wrong passwords, counted in
-the database (``staff.service.authenticate``).
+elsewhere: wrong passwords still delay further guesses at a staff account, counted in the
+database (``staff.signin``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 PLATE_LOOKUPS = "PLATE_LOOKUP_LIMIT"  # unknown or revoked plate codes (a known one never counts)
 BOOKINGS_SENT = "BOOKING_CREATE_LIMIT"  # bookings and requests (报事报修)
 REFERENCE_LOOKUPS = "BOOKING_LOOKUP_LIMIT"  # a booking reference with phone digits
-SIGN_INS = "LOGIN_LIMIT"  # staff sign-in attempts (each account also locks in the database)
+SIGN_INS = "LOGIN_LIMIT"  # staff sign-in attempts (each account also delays them, in the database)
 
 
 class Limiter:

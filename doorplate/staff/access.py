@@ -1,5 +1,11 @@
 """Who is signed in to the staff console, and the permission check every staff view declares.
 
+A session is Flask's signed cookie, which the server cannot take back by itself: each carries the
+account's ``session_version`` from its sign-in, and a request whose version is no longer the
+account's is signed out (``service.end_sessions``: sign-out, password change, deactivation, an
+administrator's "sign out everywhere"), so a copied cookie dies with the session it was copied
+from. The version is read from the account's row, which every staff request loads anyway.
+
 Each staff view is wrapped by :func:`staff_required`, which records the roles it allows on the view
 function (``view.access_roles``). A test walks ``app.url_map`` and fails for any staff endpoint
 without that mark, so a new route cannot ship without a permission check.
@@ -8,7 +14,6 @@ without that mark, so a new route cannot ship without a permission check.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -22,19 +27,14 @@ from doorplate.staff.service import Scope, scope_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALL_ROLES = frozenset(Role)
-SESSION_KEYS = ("staff_id", "staff_stamp", "seen_at")
-
-
-def _stamp(user: StaffUser) -> str:
-    """Changes when the password does, which ends every session signed with the old one."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+SESSION_KEYS = ("staff_id", "staff_version", "seen_at")
 
 
 def login_user(user: StaffUser) -> None:
     session.clear()  # a fresh session on login: nothing carried over from before
     session.permanent = True
     session["staff_id"] = user.id
-    session["staff_stamp"] = _stamp(user)
+    session["staff_version"] = user.session_version
     session["seen_at"] = utcnow().timestamp()
 
 
@@ -44,7 +44,8 @@ def logout_user() -> None:
 
 
 def load_current_staff() -> None:
-    """Before each staff request: resolve the session to an active user, ending idle sessions."""
+    """Before each staff request: resolve the session to an active user, ending idle sessions
+    and those whose account has ended them since (see the module)."""
     g.staff = None
     staff_id = session.get("staff_id")
     if staff_id is None:
@@ -56,8 +57,9 @@ def load_current_staff() -> None:
         flash(_("You were signed out after a period of inactivity."), "info")
         return
     user = db.session.get(StaffUser, staff_id)
-    if user is None or not user.active or session.get("staff_stamp") != _stamp(user):
+    if user is None or not user.active or session.get("staff_version") != user.session_version:
         logout_user()
+        flash(_("This session has ended. Please sign in again."), "info")
         return
     session["seen_at"] = utcnow().timestamp()
     g.staff = user

@@ -1,4 +1,4 @@
-"""Staff users and audit events.
+"""Staff users, their failed sign-ins, and audit events.
 
 A role fixes the shape of a user's scope, and the database enforces it: county-wide roles have no
 town or village, a reviewer has exactly one of them, an editor has a village.
@@ -25,6 +25,7 @@ class Role(enum.StrEnum):
 
 
 COUNTY_ROLES = frozenset({Role.ADMIN, Role.COUNTY})
+ADDRESS_LENGTH = 64  # an IPv6 network in text, with room to spare
 
 
 class StaffUser(db.Model):
@@ -46,8 +47,12 @@ class StaffUser(db.Model):
     town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Failed sign-ins (and wrong current passwords) since the last sign-in: told to the user when
+    # they next sign in, and what the sign-in delays grow with (``staff.signin``).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stored in each session at sign-in and compared on every staff request: adding one ends
+    # every session (and every copy of its cookie) at once (``staff.access``).
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -56,6 +61,22 @@ class StaffUser(db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.username}>"
+
+
+class SignInFailure(db.Model):
+    """When an address last failed to sign in to an account, since the account's last sign-in.
+
+    Sign-in delays bind only addresses that have failed on the account, counted from their own
+    last failure, so failures from elsewhere cannot keep the user out (``staff.signin``).
+    """
+
+    __tablename__ = "sign_in_failure"
+
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), primary_key=True)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(db.Model):

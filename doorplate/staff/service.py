@@ -1,30 +1,26 @@
-"""Staff use cases: accounts, authentication with lockout, and the scope a role may see."""
+"""Staff use cases: accounts, ending their sessions, and the scope a role may see.
+
+Signing in, its delays and changing one's password live in ``staff.signin``.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, case, literal, select, true, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.orm import selectinload
+from werkzeug.security import generate_password_hash
 
-from doorplate.db import UTCDateTime, db, utcnow
+from doorplate.db import db
 from doorplate.places.models import Town, Village
 from doorplate.staff import audit
 from doorplate.staff.models import COUNTY_ROLES, Role, StaffUser
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
-
-
-@functools.cache
-def _dummy_hash(method: str) -> str:
-    return generate_password_hash("doorplate-timing-equaliser", method=method)
 
 
 def hash_password(password: str) -> str:
@@ -34,12 +30,6 @@ def hash_password(password: str) -> str:
 
 class StaffError(Exception):
     """A staff use case refused its input; the message is translated and fit to show."""
-
-
-class LoginFailed(StaffError):
-    def __init__(self, message: str, locked_until: datetime | None = None) -> None:
-        super().__init__(message)
-        self.locked_until = locked_until
 
 
 @dataclass(frozen=True)
@@ -100,7 +90,7 @@ def create_staff(
         raise StaffError(_("Username must be 3-64 lowercase letters, digits, '.', '_' or '-'."))
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise StaffError(_("The username %(username)s is already taken.", username=username))
-    _check_new_password(password)
+    check_new_password(password)
     town, village = _resolve_scope(role, town_code, village_code)
     user = StaffUser(
         username=username,
@@ -125,7 +115,7 @@ def create_staff(
     return user
 
 
-def _check_new_password(password: str) -> None:
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(
             _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH)
@@ -154,116 +144,66 @@ def _resolve_scope(
     return None, village
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> StaffUser:
-    """Return the user for a correct login, or raise :class:`LoginFailed`.
-
-    Failures are counted in SQL so concurrent attempts cannot lose an increment; the account locks
-    for ``LOGIN_LOCKOUT_MINUTES`` once ``LOGIN_MAX_FAILURES`` is reached. A locked account is
-    refused even with the right password. The caller commits either way: a failure is a write too.
-    """
-    now = now or utcnow()
-    wrong = _("Wrong username or password.")
-    user = db.session.scalar(
-        select(StaffUser).where(StaffUser.username == username.strip().lower())
-    )
-    if user is None:
-        # Spend the same time as for a real account, so timing does not reveal which names exist.
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        audit.record("anonymous", "login.failed", "staff_user", None)
-        raise LoginFailed(wrong)
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(user, "login.refused_locked", "staff_user", user.id)
-        raise LoginFailed(_locked_message(user.locked_until), user.locked_until)
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        locked_until = _count_failure(user, now)
-        if locked_until is not None:
-            audit.record(user, "login.locked", "staff_user", user.id)
-            raise LoginFailed(_locked_message(locked_until), locked_until)
-        audit.record(user, "login.failed", "staff_user", user.id)
-        raise LoginFailed(wrong)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    audit.record(user, "login", "staff_user", user.id)
-    return user
-
-
-def _count_failure(user: StaffUser, now: datetime) -> datetime | None:
-    """Add one failure in SQL; return the lock expiry if this failure locked the account.
-
-    One ``UPDATE`` reads and writes the counter, so concurrent failures cannot lose an increment.
-    After a lock has expired the count starts afresh: a returning user's first typo does not lock
-    them out again at once.
-    """
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    lock_expired = and_(
-        StaffUser.locked_until.is_not(None), StaffUser.locked_until <= literal(now, UTCDateTime)
-    )
-    failures = case((lock_expired, 1), else_=StaffUser.failed_logins + 1)
-    counted = db.session.execute(
-        update(StaffUser)
-        .where(StaffUser.id == user.id)
-        .values(
-            failed_logins=failures,
-            locked_until=case(
-                (failures >= limit, literal(until, UTCDateTime)),
-                (lock_expired, None),
-                else_=StaffUser.locked_until,
-            ),
-        )
-        .returning(StaffUser.failed_logins)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    db.session.expire(user)
-    return until if counted >= limit else None
-
-
-def _locked_message(until: datetime) -> str:
-    return _(
-        "Too many failed attempts: this account is locked until %(time)s. "
-        "Ask the county administrator to unlock it sooner.",
-        time=format_time(until),
-    )
-
-
-def format_time(moment: datetime) -> str:
-    return format_datetime(moment, "short")
-
-
-def unlock(actor: audit.Actor, username: str) -> StaffUser:
-    """Clear a lockout (county administrator's action)."""
+def find_staff(username: str) -> StaffUser:
+    """The account named ``username`` (as typed: case and spaces do not matter)."""
     user = db.session.scalar(
         select(StaffUser).where(StaffUser.username == username.strip().lower())
     )
     if user is None:
         raise StaffError(_("There is no staff account %(username)s.", username=username))
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(actor, "staff.unlock", "staff_user", user.id)
     return user
 
 
-def change_password(
-    user: StaffUser, current_password: str, new_password: str, now: datetime | None = None
-) -> None:
-    """Replace ``user``'s password, which ends every other session (see ``access``).
+def end_sessions(user: StaffUser) -> None:
+    """End every session of ``user``, and every copy of its cookie, at once.
 
-    The current password is checked like a login, failures counted the same way, so a borrowed
-    or stolen session cannot be used to guess it. The caller commits either way.
+    Sessions are Flask's signed cookies, which the server cannot take back; each carries the
+    account's ``session_version`` from its sign-in, which ``access.load_current_staff`` compares
+    on every staff request, so adding one here (in SQL: concurrent calls both count) makes every
+    cookie issued before it worthless, copied or not.
     """
-    now = now or utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed(_locked_message(user.locked_until), user.locked_until)
-    if not check_password_hash(user.password_hash, current_password):
-        locked_until = _count_failure(user, now)
-        audit.record(user, "password.change_failed", "staff_user", user.id)
-        if locked_until is not None:
-            raise LoginFailed(_locked_message(locked_until), locked_until)
-        raise StaffError(_("The current password is wrong."))
-    _check_new_password(new_password)
-    if new_password == current_password:
-        raise StaffError(_("The new password must differ from the current one."))
-    user.password_hash = hash_password(new_password)
-    user.failed_logins = 0
-    audit.record(user, "password.change", "staff_user", user.id)
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(session_version=StaffUser.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def sign_out(user: StaffUser) -> None:
+    """Sign ``user`` out: their sessions on every device end, so a copied cookie cannot outlive it.
+
+    One version per account means signing out on one device signs out the others too; for a
+    console holding residents' personal data that is what "sign out" should mean.
+    """
+    end_sessions(user)
+    audit.record(user, "logout", "staff_user", user.id)
+
+
+def sign_out_everywhere(actor: audit.Actor, user: StaffUser) -> None:
+    """An administrator ends every session of ``user`` (a lost phone, a shared computer)."""
+    end_sessions(user)
+    audit.record(actor, "staff.sign_out_everywhere", "staff_user", user.id)
+
+
+def set_active(actor: audit.Actor, user: StaffUser, *, active: bool) -> None:
+    """Deactivate (or reactivate) an account; deactivating ends its sessions at once."""
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit.record(actor, "staff.activate" if active else "staff.deactivate", "staff_user", user.id)
+
+
+def staff_accounts() -> list[StaffUser]:
+    """Every account, for the administrator's list, by username."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .options(
+                selectinload(StaffUser.town),
+                selectinload(StaffUser.village).selectinload(Village.town),
+            )
+            .order_by(StaffUser.username)
+        )
+    )

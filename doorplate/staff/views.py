@@ -7,6 +7,7 @@ missing) → check access → process; being the edge, a view that writes commit
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from doorplate import ratelimit
 from doorplate.bookings import service as bookings
@@ -31,7 +33,7 @@ from doorplate.i18n import safe_next
 from doorplate.places import registry
 from doorplate.places.registry import HouseholdPage, households_in_scope
 from doorplate.places.service import ContactError, update_village_contact
-from doorplate.staff import audit, service
+from doorplate.staff import audit, service, signin
 from doorplate.staff.access import (
     current_scope,
     current_staff,
@@ -96,23 +98,48 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user: StaffUser | None = None
+        signed_in: signin.SignedIn | None = None
         try:
-            user = service.authenticate(form.username.data or "", form.password.data or "")
-        except service.LoginFailed as failure:
+            signed_in = signin.authenticate(
+                form.username.data or "", form.password.data or "", _address()
+            )
+        except signin.LoginFailed as failure:
             error = str(failure)
         db.session.commit()  # a failure is a write too: the counter and the audit row
-        if user is not None:
-            login_user(user)
+        if signed_in is not None:
+            login_user(signed_in.user)
+            if signed_in.failures:
+                flash(_failures_message(signed_in.failures), "error")
             return redirect(target)
-    return render_template("staff/login.html", form=form, error=error, next_path=next_path)
+    return render_template(
+        "staff/login.html",
+        form=form,
+        error=error,
+        next_path=next_path,
+        longest_wait=math.ceil(current_app.config["LOGIN_DELAY_MAX_SECONDS"] / 60),
+    )
+
+
+def _address() -> str:
+    """The client's address, as the rate limiter sees it (after ``PROXY_COUNT`` proxies)."""
+    return request.remote_addr or ""
+
+
+def _failures_message(failures: int) -> str:
+    return ngettext(
+        "There was %(num)d failed sign-in attempt on your account since you last signed in. "
+        "If it was not you, tell the county administrator.",
+        "There were %(num)d failed sign-in attempts on your account since you last signed in. "
+        "If they were not yours, tell the county administrator.",
+        failures,
+    )
 
 
 @bp.post("/logout")
 @staff_required()
 def logout() -> ResponseReturnValue:
-    user = current_staff()
-    audit.record(user, "logout", "staff_user", user.id)
+    """Sign out: every session of the account ends, so no copy of its cookie outlives it."""
+    service.sign_out(current_staff())
     db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
@@ -129,8 +156,8 @@ def password() -> ResponseReturnValue:
     if form.validate_on_submit():
         changed = False
         try:
-            service.change_password(
-                user, form.current_password.data or "", form.new_password.data or ""
+            signin.change_password(
+                user, form.current_password.data or "", form.new_password.data or "", _address()
             )
             changed = True
         except service.StaffError as refused:
@@ -237,3 +264,32 @@ def audit_trail() -> ResponseReturnValue:
     return render_template(
         "staff/audit.html", events=events, total=total, page=page, per_page=per_page
     )
+
+
+@bp.get("/accounts")
+@staff_required(Role.ADMIN)
+def accounts() -> ResponseReturnValue:
+    """The staff accounts, with what the administrator may do to their sessions."""
+    return render_template(
+        "staff/accounts.html",
+        accounts=service.staff_accounts(),
+        account_scope=_scope_label,
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.post("/accounts/<int:staff_id>/sign-out")
+@staff_required(Role.ADMIN)
+def sign_out_everywhere(staff_id: int) -> ResponseReturnValue:
+    """End every session of one account at once (a lost phone, a shared computer)."""
+    user = db.session.get(StaffUser, staff_id)
+    if user is None:
+        abort(404)
+    service.sign_out_everywhere(current_staff(), user)
+    db.session.commit()
+    if user.id == current_staff().id:
+        logout_user()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("staff.login"))
+    flash(_("%(username)s is signed out everywhere.", username=user.username), "success")
+    return redirect(url_for("staff.accounts"))

@@ -67,6 +67,9 @@ def _url_values(rule: Rule, target: Secret, fmt: str) -> dict[str, Any]:
         # test_staff_console.py aim each route at another village's real ones).
         "service_id": target.household_id,
         "reference": "ZZZZZZZZ",
+        # Accounts belong to no village: their routes are the administrator's alone
+        # (tests/staff/test_accounts.py).
+        "staff_id": target.household_id,
         "fmt": fmt,
     }
     unknown = sorted(rule.arguments - known.keys())
