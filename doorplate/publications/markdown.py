@@ -13,6 +13,7 @@ requests a second, never parse Markdown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import nh3
 from markdown_it import MarkdownIt
@@ -45,10 +46,29 @@ _ALIGN = re.compile(r"text-align:(left|center|right)")
 
 def render(markdown: str) -> str:
     """Sanitised HTML for ``markdown``; the post title is the page's h1, so headings start at h2."""
+    return sanitise(_md.renderer.render(_tokens(markdown), _md.options, {}))
+
+
+def blocks(markdown: str) -> Iterator[tuple[int, int, str]]:
+    """Each top-level block's source lines (first and past the last, from 0) and its HTML as
+    :func:`render` makes it: the personal-data gate reads what residents are shown and points
+    at the lines to change."""
+    tokens = _tokens(markdown)
+    begin = 0
+    for index, token in enumerate(tokens):
+        if token.level != 0 or token.nesting == 1:
+            begin = index if token.level == 0 else begin
+            continue
+        group = tokens[begin : index + 1] if token.nesting == -1 else [token]
+        first, last = group[0].map or (0, 0)
+        yield first, last, sanitise(_md.renderer.render(group, _md.options, {}))
+
+
+def _tokens(markdown: str) -> list[Token]:
     tokens = _md.parse(markdown)
     for token in tokens:
         _adjust(token)
-    return sanitise(_md.renderer.render(tokens, _md.options, {}))
+    return tokens
 
 
 def _adjust(token: Token) -> None:
