@@ -164,12 +164,16 @@ def _is_credit_code(number: str) -> bool:
     return _USCC_CHARS[(31 - total % 31) % 31] == number[17]
 
 
+def _is_card_length_and_issuer(number: str) -> bool:
+    if not (16 <= len(number) <= 19 and number.isdigit()):
+        return False
+    return number[0] in "34569" or 2221 <= int(number[:4]) <= 2720
+
+
 def is_bank_card(number: str) -> bool:
     """16–19 digits, Luhn-valid, starting as issued cards do (UnionPay 62, Visa 4, Mastercard
     5 and 2221–2720, JCB/Amex 3, old domestic 9); leading 0, 1, 7, 8 are codes or serials."""
-    if not (16 <= len(number) <= 19 and number.isdigit()):
-        return False
-    if number[0] not in "34569" and not 2221 <= int(number[:4]) <= 2720:
+    if not _is_card_length_and_issuer(number):
         return False
     return is_luhn_valid(number) and not _is_credit_code(number) and not _looks_like_id(number)
 
@@ -363,7 +367,8 @@ def _candidates(
 
 
 def _scientific(text: str) -> list[Found]:
-    """Numbers a spreadsheet wrote as ``3.30327199001011E+17``: at most three digits lost."""
+    """Numbers a spreadsheet wrote as ``3.30327199001011E+17``, at most three digits lost. A
+    card number that lost its last digits cannot pass Luhn: its length and first digits do."""
     found = []
     for match in _SCIENTIFIC.finditer(text):
         lost = int(match.group(3)) - len(match.group(2))
@@ -371,6 +376,8 @@ def _scientific(text: str) -> list[Found]:
             continue
         digits = match.group(1) + match.group(2) + "0" * lost
         number = _whole(digits)
+        if number is None and lost and _is_card_length_and_issuer(digits):
+            number = _Number("card", 0, len(digits))
         if number is None or number.start:
             continue
         positions = (match.start(1), *range(match.start(2), match.end(2)), *[-1] * lost)
