@@ -33,7 +33,7 @@ import enum
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -75,6 +75,8 @@ _SCIENTIFIC = re.compile(r"(?<![0-9.])([0-9])\.([0-9]+)[Ee]\+?([0-9]{1,2})(?![0-
 _MASK_STRETCH_MAX = 64  # what masking removes from between a number's digits, at most
 _WORD = re.compile(r"[0-9A-Za-z]")
 _JOINED_MAX = 23  # digits read across gaps: a 19-digit card after a 0086 would be the longest
+_LENGTHS = frozenset({11, 13, 15, 16, 17, 18, 19})  # of a number, with 86 or 0086 before a phone
+_GLUED_MIN = 22  # two phones
 _SHAPES = {
     "phone": {(3, 4, 4), (3, 8), (7, 4), (4, 7), (4, 4, 3)},
     "id18": {(6, 8, 4), (6, 12), (6, 4, 4, 4), (3, 3, 8, 4)},
@@ -208,7 +210,7 @@ def _whole(digits: str, *, standalone: bool = True) -> _Number | None:
 def _glued(digits: str) -> list[_Number]:
     """Personal numbers written one after another without a gap, if ``digits`` is wholly made
     of them (two phones, a phone and an ID); a run with anything else in it is another number."""
-    if len(digits) < 22:
+    if len(digits) < _GLUED_MIN:
         return []
     ways: list[list[_Number] | None] = [[]] + [None] * len(digits)
     for end in range(11, len(digits) + 1):
@@ -221,6 +223,17 @@ def _glued(digits: str) -> list[_Number]:
                 ways[end] = [*before, _Number(number.form, end - length, end)]
                 break
     return ways[-1] or []
+
+
+_ANY_SHAPE = frozenset().union(*_SHAPES.values())
+
+
+def _may_fit(shape: Sequence[int], gaps: Sequence[str]) -> bool:
+    """A quick :func:`_fits` for any form, to skip most figures side by side in a table."""
+    if len(set(gaps)) == 1 and not _LOOSE.intersection(gaps[0]):
+        return True
+    rest = tuple(shape[1:])  # after an 86 or 0086
+    return set(shape) == {1} or tuple(shape) in _ANY_SHAPE or rest in _ANY_SHAPE or len(rest) == 1
 
 
 def _fits(number: _Number, shape: Sequence[int], gaps: Sequence[str]) -> bool:
@@ -280,7 +293,7 @@ class Reading:
     original each of them comes from (an entity or an expanded character spans several)."""
 
     text: str
-    spans: tuple[tuple[int, int], ...]
+    spans: tuple[tuple[int, int], ...] | None  # None: character for character
 
     @classmethod
     def of(cls, pieces: Iterable[tuple[str, int, int]]) -> Reading:
@@ -296,7 +309,14 @@ class Reading:
 
     @classmethod
     def of_text(cls, text: str) -> Reading:
+        read = list(map(_read, text))
+        if all(len(char) == 1 for char in read):  # the usual case, kept cheap for long tables
+            return cls("".join(read), None)
         return cls.of((char, i, i + 1) for i, char in enumerate(text))
+
+    def span(self, index: int) -> tuple[int, int]:
+        """Where in the original the character ``index`` of the reading comes from."""
+        return (index, index + 1) if self.spans is None else self.spans[index]
 
 
 @dataclass(frozen=True)
@@ -313,48 +333,56 @@ class Found:
 def detect(reading: Reading) -> list[Found]:
     """Every personal number in ``reading``, in order, none sharing a digit."""
     text = reading.text
-    pieces = list(re.finditer(r"[0-9]+", text))
-    gaps = [_gap(text[a.end() : b.start()]) for a, b in pairwise(pieces)]
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", text)]
+    gaps = [_gap(text[a[1] : b[0]]) for a, b in pairwise(pieces)]
     found: list[Found] = []
     for first in range(len(pieces)):
         length = 0
         for last in range(first, len(pieces)):
             if last > first and gaps[last - 1] is None:
                 break
-            length += len(pieces[last].group())
+            length += pieces[last][1] - pieces[last][0]
             if last > first and length > _JOINED_MAX:
                 break
-            found += _candidates(text, pieces[first : last + 1], gaps[first:last])
+            if length in _LENGTHS or (last == first and length >= _GLUED_MIN):
+                found += _candidates(text, pieces[first : last + 1], gaps[first:last])
     found += _scientific(text)
     return _apart(found)
 
 
+@functools.lru_cache(maxsize=1024)
 def _gap(between: str) -> str | None:
     """The separators between two pieces of digits, repeats collapsed, or None if they hold
-    anything else (a letter, a colon, a block break) or are too long to read across."""
-    if not _GAP.fullmatch(between):
+    anything else (a letter, a colon, a block break, the stars of a masked number) or are too
+    long to read across."""
+    if not _GAP.fullmatch(between) or "***" in between:
         return None
     return re.sub(r"(.)\1+", r"\1", between)
 
 
 def _candidates(
-    text: str, pieces: Sequence[re.Match[str]], gaps: Sequence[str | None]
+    text: str, pieces: Sequence[tuple[int, int]], gaps: Sequence[str | None]
 ) -> list[Found]:
     """The personal numbers these pieces of digits make, read as one (or glued together)."""
-    digits = "".join(piece.group() for piece in pieces)
-    positions = [i for piece in pieces for i in range(piece.start(), piece.end())]
-    shape = [len(piece.group()) for piece in pieces]
-    end = pieces[-1].end()
-    check_x = text[end : end + 1] in ("X", "x") and not _WORD.match(text, end + 1)
-    if len(digits) == 17 and check_x:
-        digits, shape[-1] = digits + "X", shape[-1] + 1  # an ID's check character
-        positions.append(end)
-    number = _whole(digits, standalone=True)
+    digits = "".join(text[start:end] for start, end in pieces)
+    end = pieces[-1][1]
+    check_x = len(digits) == 17 and text[end : end + 1] in ("X", "x")
+    if check_x and not _WORD.match(text, end + 1):
+        digits += "X"  # an ID's check character
+        pieces = [*pieces[:-1], (pieces[-1][0], end + 1)]
     if len(pieces) > 1:
-        fits = number is not None and _fits(number, shape, [gap for gap in gaps if gap])
-        numbers = [number] if number is not None and fits else []
+        shape = [end - start for start, end in pieces]
+        separators = [gap for gap in gaps if gap]
+        if not _may_fit(shape, separators):
+            return []
+        number = _whole(digits, standalone=True)
+        numbers = [number] if number is not None and _fits(number, shape, separators) else []
     else:
+        number = _whole(digits, standalone=True)
         numbers = [number] if number is not None else _glued(digits)
+    if not numbers:
+        return []
+    positions = [i for start, end in pieces for i in range(start, end)]
     return [
         Found(
             n.kind,
@@ -416,11 +444,11 @@ class Match:
         return mask_number(self.kind, self.digits)
 
 
-def locate(found: Found, spans: Sequence[tuple[int, int] | None]) -> Match | None:
+def locate(found: Found, span: Callable[[int], tuple[int, int] | None]) -> Match | None:
     """``found`` in the original text, given where each character of its reading came from
     (None where that is unknown); None if none of its digits can be placed."""
-    digit_spans = tuple(spans[p] if p >= 0 else None for p in found.positions)
-    placed = [span for span in (*digit_spans, spans[found.last]) if span is not None]
+    digit_spans = tuple(span(p) if p >= 0 else None for p in found.positions)
+    placed = [s for s in (*digit_spans, span(found.last)) if s is not None]
     if not placed:
         return None
     start, end = min(span[0] for span in placed), max(span[1] for span in placed)
@@ -430,7 +458,7 @@ def locate(found: Found, spans: Sequence[tuple[int, int] | None]) -> Match | Non
 def find_numbers(text: str) -> list[Match]:
     """Every unmasked phone, ID or card number in ``text``, in order."""
     reading = Reading.of_text(text)
-    return [m for f in detect(reading) if (m := locate(f, reading.spans)) is not None]
+    return [m for f in detect(reading) if (m := locate(f, reading.span)) is not None]
 
 
 def mask_matches(text: str, matches: Iterable[Match], keep: str = "\n|" + CELL) -> str:

@@ -140,7 +140,7 @@ def _placed(shown: Reading, typed: Reading) -> list[tuple[int, int] | None]:
             for k in range(size)
         )
     for shown_index, typed_index in pairs:
-        spans[shown_index] = typed.spans[typed_index]
+        spans[shown_index] = typed.span(typed_index)
     return spans
 
 
@@ -158,7 +158,7 @@ def body_matches(body: str) -> list[Match]:
         end = line_starts[last] if last < len(line_starts) else len(body)
         spans = _placed(shown, Reading.of(_typed(body[start:end], start)))
         for number in found:
-            placed = locate(number, spans)
+            placed = locate(number, spans.__getitem__)
             unplaced = Match(number.kind, number.digits, (None,) * len(number.digits), start, start)
             matches.append(placed or unplaced)
     return matches
