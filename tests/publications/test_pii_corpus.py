@@ -107,3 +107,18 @@ def test_control_reading_the_source_as_typed_misses_most_of_the_corpus() -> None
 
     seen = [v for v in VARIANTS if _AS_TYPED.search(typed(v))]
     assert len(seen) < len(VARIANTS) / 2
+
+
+def test_numbers_the_source_does_not_type_are_found_and_masked_through_what_it_does() -> None:
+    """An ordered list starting at a phone number shows the next number on its second item:
+    that one is typed nowhere, so it is reported at the list's line; masking the start hides
+    both."""
+    body = '说明\n\n<ol start="15967301841"><li>甲</li><li>乙</li></ol>'
+    findings = scan("公示", body, None)
+    assert [(f.where.line, f.masked) for f in findings] == [
+        (3, "159****1841"),
+        (3, "159****1842"),
+    ]
+    masked = mask_body(body)
+    assert masked == '说明\n\n<ol start="159****1841"><li>甲</li><li>乙</li></ol>'
+    assert scan("公示", masked, None) == []
