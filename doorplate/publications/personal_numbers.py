@@ -12,8 +12,9 @@ counts however it is written, because the reader puts it together:
   table cell borders, dashes, dots, underscores, slashes, brackets, commas, stars) are read as one
   number when every gap holds the same separators (``138.1234.5678``), or when the pieces have a
   shape people split that kind of number into (3-4-4, 6-8-4, 4-4-4-4, one digit at a time). The
-  shape is required across spaces, line breaks and cell borders, where unrelated figures stand
-  side by side, and of card numbers and old 15-digit IDs, whose checks are weak;
+  shape is required across spaces, line breaks, cell borders, commas and slashes, where unrelated
+  figures stand side by side or are listed, and of card numbers and old 15-digit IDs, whose
+  checks are weak;
 - a run too long for one number is read as personal numbers glued together when it splits wholly
   into them (two phones, a phone and an ID); otherwise a phone inside a longer run is an order or
   account number, not a phone;
@@ -70,7 +71,7 @@ _DOTS = frozenset(".\u00b7\u2022\u2024\u2027\u2219\u30fb\u3002")
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
 # A gap between pieces of one number, as read (see _read_char): separators only, at most four.
 _GAP = re.compile(r"[ \n\x1f\-._/(,*]{1,4}")
-_LOOSE = frozenset(" \n" + CELL)  # where unrelated figures stand side by side
+_LOOSE = frozenset(" \n,/" + CELL)  # where unrelated figures stand side by side, or in a list
 _SCIENTIFIC = re.compile(r"(?<![0-9.])([0-9])\.([0-9]+)[Ee]\+?([0-9]{1,2})(?![0-9])")
 _MASK_STRETCH_MAX = 64  # what masking removes from between a number's digits, at most
 _WORD = re.compile(r"[0-9A-Za-z]")
