@@ -19,6 +19,7 @@ requests a second, never parse Markdown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import partial
 
 import nh3
@@ -52,10 +53,29 @@ _ALIGN = re.compile(r"text-align:(left|center|right)")
 def render(markdown: str, post_id: int | None = None) -> str:
     """Sanitised HTML for ``markdown``, the text of post ``post_id`` (None: not saved yet); the
     post title is the page's h1, so headings start at h2."""
+    return sanitise(_md.renderer.render(_tokens(markdown, post_id), _md.options, {}), post_id)
+
+
+def blocks(markdown: str, post_id: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """Each top-level block's source lines (first and past the last, from 0) and its HTML as
+    :func:`render` makes it: the personal-data gate reads what residents are shown and points
+    at the lines to change."""
+    tokens = _tokens(markdown, post_id)
+    begin = 0
+    for index, token in enumerate(tokens):
+        if token.level != 0 or token.nesting == 1:
+            begin = index if token.level == 0 else begin
+            continue
+        group = tokens[begin : index + 1] if token.nesting == -1 else [token]
+        first, last = group[0].map or (0, 0)
+        yield first, last, sanitise(_md.renderer.render(group, _md.options, {}), post_id)
+
+
+def _tokens(markdown: str, post_id: int | None) -> list[Token]:
     tokens = _md.parse(markdown)
     for token in tokens:
         _adjust(token, post_id)
-    return sanitise(_md.renderer.render(tokens, _md.options, {}), post_id)
+    return tokens
 
 
 def own_file(src: str, post_id: int | None) -> bool:

@@ -285,7 +285,7 @@ def mask_personal_data(actor: StaffUser, post: Post, name_columns: Collection[in
     if table is not None and any(not 0 <= i < len(table.header) for i in name_columns):
         raise PublicationError(_("There is no such table column."))
     masked_table = None if table is None else privacy.mask_table(table, name_columns)
-    masked = (privacy.mask_text(post.title), privacy.mask_text(post.body), masked_table)
+    masked = (privacy.mask_text(post.title), privacy.mask_body(post.body), masked_table)
     changed = masked != (post.title, post.body, table)
     content = _content(
         post.category, *masked, personal_data=post.has_personal_data or changed, post_id=post.id

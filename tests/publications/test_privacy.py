@@ -1,9 +1,11 @@
 """The personal-data gate's detector and the masking helpers.
 
-Every positive sample must be found with the right kind and masked form; every clean sample (dates,
-amounts, division codes, landlines, masked numbers, IDs with a wrong check digit, Luhn-invalid
-card-length numbers, numbers inside longer runs) must pass. Sample IDs and card numbers are made
-up, with valid check digits where they should be caught.
+Every positive sample must be found with the right kind and masked form (an ID with a wrong check
+digit too: a mistyped ID is still someone's); every clean sample (dates, amounts, division codes,
+landlines, masked numbers, ID-like numbers with an impossible birth date, Luhn-invalid card-length
+numbers, numbers inside longer runs) must pass. Sample IDs and card numbers are made up. The
+written-out variants of each class (separators, markup, other scripts, ...) are in
+test_pii_corpus.py.
 """
 
 from __future__ import annotations
@@ -72,6 +74,13 @@ POSITIVE = [
     ("３３０３２７１９９００１０１１２３２", ID, "330327********1232"),
     ("710000198001010010", ID, "710000********0010"),
     ("身份证330327195711220006住址", ID, "330327********0006"),
+    # a mistyped ID number (wrong check digit) is still someone's ID number
+    ("330327199001011230", ID, "330327********1230"),
+    ("110105194912310020", ID, "110105********0020"),
+    ("510102198506150027", ID, "510102********0027"),
+    # old 15-digit ID numbers
+    ("身份证号330327900101123", ID, "330327*****1123"),
+    ("110105491231002", ID, "110105*****1002"),
     # bank card numbers (Luhn)
     ("6222021234567894", CARD, "622202******7894"),
     ("62284804025648900", CARD, "622848*******8900"),
@@ -136,11 +145,8 @@ CLEAN = [
     "330327********1232",
     "622202******7894",
     "张*明",
-    # ID numbers with a wrong check digit or an impossible date
-    "330327199001011230",
-    "110105194912310020",
+    # ID-like numbers with an impossible date, or a wrong check digit and a birth before 1900
     "440524188001010019",
-    "510102198506150027",
     "330327199013011234",
     "330327199002301234",
     # card-length numbers that are not cards
