@@ -142,18 +142,20 @@ def _shrunk(image: Image.Image, side: int) -> Image.Image:
     target = _fitted(image.size, side)
     if target == image.size:
         return image
+    grey_16_bits = image.mode.startswith("I;16")  # resampled as 32-bit integers, saved as was
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif image.mode == "PA":
         image = image.convert("RGBA")
     elif image.mode == "1":
         image = image.convert("L")
-    elif image.mode.startswith("I;16"):
+    elif grey_16_bits:
         image = image.convert("I")
     factor = max(image.size) // max(target)
     if factor >= 2:
         image = image.reduce(factor)
-    return image.resize(target, Image.Resampling.LANCZOS)
+    resized = image.resize(target, Image.Resampling.LANCZOS)
+    return resized.convert("I;16") if grey_16_bits else resized
 
 
 def _stripped(image: Image.Image, media_type: str) -> Image.Image:
