@@ -12,6 +12,7 @@ import io
 import zlib
 from collections.abc import Sequence
 
+import flask_babel
 import pikepdf
 import pytest
 from conftest import signed_in_client
@@ -563,6 +564,7 @@ def test_the_console_explains_in_chinese(app: Flask, county: County) -> None:
     post = draft(county.editor_a, village=county.a)
     client = signed_in_client(app, county.editor_a.username)
     client.set_cookie("lang", "zh")
+    flask_babel.refresh()  # the request chooses its language, as in production
     upload(client, post.id, "通知.pdf", one_page(b"", link_annotation(uri(b"file:///etc"))))
     [(category, message)] = flashes(client)
     assert category == "error" and message.startswith("通知.pdf")
