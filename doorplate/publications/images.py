@@ -12,8 +12,9 @@ their own; Pillow's process-wide ``MAX_IMAGE_PIXELS`` stays as it is):
 
 - **Pixels decoded**: a JPEG is decoded already reduced (libjpeg's 1/2, 1/4 and 1/8 scaling,
   Pillow's ``draft``) to no less than the size that will be stored, so a 48-megapixel phone photo
-  decodes at 12; a PNG is decoded in full. A channel of 16 bits counts twice. More than
-  ``Limits.pixels`` is refused, naming the size and the limit.
+  decodes at 12; a PNG is decoded in full. A pixel counts twice with 16 bits per channel (twice
+  the data to inflate) or with transparency (Pillow shrinks a premultiplied copy, and a palette
+  is first expanded to RGBA). More than ``Limits.pixels`` is refused, naming size and limit.
 - **What a JPEG declares**: a progressive JPEG keeps every coefficient in memory whatever the
   scaling, so its declared pixels are what count; and no JPEG may declare more than
   :data:`JPEG_DECLARED_MAX_PIXELS`, which is under Pillow's own decompression-bomb warning.
@@ -51,7 +52,7 @@ _PNG_BIT_DEPTH = 24  # the IHDR chunk comes first: signature 8, length 4, type 4
 
 @dataclass(frozen=True)
 class Limits:
-    """What one upload may cost: ``pixels`` decoded (a 16-bit channel counting twice) and the
+    """What one upload may cost: ``pixels`` decoded (some counting twice, see above) and the
     longest ``side`` stored."""
 
     pixels: int
@@ -83,6 +84,8 @@ def rebuilt(data: bytes, media_type: str, limits: Limits) -> bytes:
         try:
             image.load()
             small = _shrunk(image, limits.side)
+            if small is not image:
+                image.close()  # frees the full-size pixels before any further copy
             clean = _stripped(small, media_type)
             out = io.BytesIO()
             if media_type == JPEG:
@@ -103,23 +106,30 @@ def _reduce_decoding(image: Image.Image, data: bytes, media_type: str, limits: L
         if declared > (limits.pixels if progressive else JPEG_DECLARED_MAX_PIXELS):
             raise _too_many_pixels(limits, image.size)
         image.draft(image.mode, _fitted(image.size, limits.side))
-        decoded, wide = image.width * image.height, False
+        decoded, heavy = image.width * image.height, False
     else:
-        decoded, wide = declared, data[_PNG_BIT_DEPTH] == 16
-    if decoded * (2 if wide else 1) > limits.pixels:
-        raise _too_many_pixels(limits, image.size, wide)
+        decoded, heavy = declared, data[_PNG_BIT_DEPTH] == 16 or _transparent(image)
+    if decoded * (2 if heavy else 1) > limits.pixels:
+        raise _too_many_pixels(limits, image.size, heavy)
 
 
-def _too_many_pixels(limits: Limits, size: tuple[int, int] | None, wide: bool = False) -> Refused:
+def _transparent(image: Image.Image) -> bool:
+    """Whether shrinking will work on a premultiplied copy of the pixels (alpha channel)."""
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def _too_many_pixels(limits: Limits, size: tuple[int, int] | None, heavy: bool = False) -> Refused:
     most = format_decimal(limits.pixels / 1_000_000, format="#,##0.#")
     if size is None:
         return Refused(_("the image has too many pixels (at most %(n)s million)", n=most))
     shown = f"{format_decimal(size[0])} × {format_decimal(size[1])}"
-    if wide:
+    if heavy:
         return Refused(
             _(
-                "the image has 16 bits per colour and %(size)s pixels, too many for that "
-                "(at most %(n)s million, counted twice at 16 bits)",
+                "the image has %(size)s pixels, too many for a 16-bit or transparent image "
+                "(at most %(n)s million, counted twice)",
                 size=shown,
                 n=most,
             )
@@ -154,7 +164,7 @@ def _shrunk(image: Image.Image, side: int) -> Image.Image:
     factor = max(image.size) // max(target)
     if factor >= 2:
         image = image.reduce(factor)
-    resized = image.resize(target, Image.Resampling.LANCZOS)
+    resized = image if image.size == target else image.resize(target, Image.Resampling.LANCZOS)
     return resized.convert("I;16") if grey_16_bits else resized
 
 
@@ -162,7 +172,8 @@ def _stripped(image: Image.Image, media_type: str) -> Image.Image:
     """Upright, in sRGB, and with no metadata but PNG transparency."""
     transparency = image.info.get("transparency")
     icc_profile = image.info.get("icc_profile")
-    upright = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # no copy of an image already upright
+    upright = image
     if icc_profile and upright.mode in ("RGB", "RGBA", "CMYK"):
         upright = _in_srgb(upright, icc_profile)
     if media_type == JPEG and upright.mode not in ("L", "RGB"):

@@ -76,9 +76,9 @@ def stored_size(data: bytes) -> tuple[int, int]:
 # --- the bomb corpus ------------------------------------------------------------------------
 
 TOO_MANY = "the image has {size} pixels, too many (at most {n} million)"
-WIDE = (
-    "the image has 16 bits per colour and {size} pixels, too many for that (at most {n} million, "
-    "counted twice at 16 bits)"
+HEAVY = (
+    "the image has {size} pixels, too many for a 16-bit or transparent image "
+    "(at most {n} million, counted twice)"
 )
 PILLOWS_OWN = "the image has too many pixels (at most 12.6 million)"  # over 179 megapixels
 
@@ -95,11 +95,19 @@ BOMBS = {
     ),
     "rgba-16-bit-6000x6000": (
         zero_png(6000, 6000, depth=16, colour=6),
-        WIDE.format(size="6,000 × 6,000", n="12.6"),
+        HEAVY.format(size="6,000 × 6,000", n="12.6"),
     ),
     "grey-16-bit-3000x2500": (
         zero_png(3000, 2500, depth=16),  # 7.5 megapixels: fine at 8 bits, not at 16
-        WIDE.format(size="3,000 × 2,500", n="12.6"),
+        HEAVY.format(size="3,000 × 2,500", n="12.6"),
+    ),
+    "rgba-3000x2800": (  # 8.4 megapixels: fine without transparency, not with it
+        zero_png(3000, 2800, colour=6),
+        HEAVY.format(size="3,000 × 2,800", n="12.6"),
+    ),
+    "palette-with-transparency-3000x2800": (
+        zero_png(3000, 2800, colour=3, extra=chunk(b"tRNS", b"\x00")),
+        HEAVY.format(size="3,000 × 2,800", n="12.6"),
     ),
     "very-wide": (zero_png(65535, 200), TOO_MANY.format(size="65,535 × 200", n="12.6")),
     "jpeg-declaring-65000x65000": (
@@ -139,6 +147,8 @@ def test_the_bombs_are_what_they_claim(app: Flask) -> None:
     staff = images.Limits.of_attachments(app.config)
     assert images.rebuilt(zero_png(3000, 2500), images.PNG, staff)  # the same size at 8 bits
     assert images.rebuilt(zero_png(2000, 1500, depth=16), images.PNG, staff)
+    assert images.rebuilt(zero_png(3000, 2800, colour=2), images.PNG, staff)  # RGB, opaque
+    assert images.rebuilt(zero_png(3000, 2800, colour=3), images.PNG, staff)  # no tRNS
 
 
 def test_a_big_baseline_jpeg_is_decoded_reduced_and_stored_at_phone_size(
@@ -177,11 +187,11 @@ def test_a_big_png_is_shrunk_keeping_its_kind(
 
 
 def test_a_palette_png_with_transparency_is_shrunk_in_colour(county: County, post: Post) -> None:
-    image = Image.new("P", (4000, 3000), 1)
+    image = Image.new("P", (3000, 2000), 1)
     image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
     data = stored(attach(county, post, "map.png", saved(image, "PNG", transparency=0)))
     with Image.open(io.BytesIO(data)) as result:
-        assert (result.size, result.mode) == ((2048, 1536), "RGBA")
+        assert (result.size, result.mode) == ((2048, 1365), "RGBA")
         assert result.getpixel((10, 10)) == (255, 0, 0, 255)
 
 
