@@ -235,7 +235,8 @@ def main() -> None:
         f"Peak RSS of one check over the RSS before it, fresh process each; target {TARGET_MB} MB"
     )
     print(
-        f"{'file':54} {'origin':6} {'size':>8} {'peak +MB':>9} {'vs photo':>9} {'CPU s':>6}  outcome"
+        f"{'file':54} {'origin':6} {'size':>8} {'peak +MB':>9} {'vs photo':>9} {'CPU s':>6}"
+        "  outcome"
     )
     baseline = None
     worst = 0.0
@@ -254,9 +255,8 @@ def main() -> None:
                 f"{name:54} {origin:6} {size:>6.0f}KB {grown:>9.1f} {grown - baseline:>+9.1f} "
                 f"{figures['cpu']:>6.2f}  {figures['outcome']}"
             )
-    print(
-        f"worst peak over the RSS before: {worst:.1f} MB; target {'met' if worst <= TARGET_MB else 'MISSED'}"
-    )
+    verdict = "met" if worst <= TARGET_MB else "MISSED"
+    print(f"worst peak over the RSS before: {worst:.1f} MB; target {verdict}")
 
 
 if __name__ == "__main__":
