@@ -270,11 +270,11 @@ def _object_stream(body: bytes, dictionary: set[str], budget: int) -> bytes:
     nothing for other filters (qpdf has read them)."""
     if "Filter" not in dictionary:
         return body
-    if not dictionary & {"FlateDecode", "Fl"} or "DecodeParms" in dictionary:
+    if not dictionary & {"FlateDecode", "Fl"} or "DecodeParms" in dictionary or budget <= 0:
         return b""
     inflater = zlib.decompressobj()
     try:
-        return inflater.decompress(body, max(budget, 0))
+        return inflater.decompress(body, budget)
     except zlib.error:
         return b""
 
