@@ -45,11 +45,19 @@ DEFAULTS: dict[str, Any] = {
     # How often a worker records the visits its plate pages queued (doorplate/visits/queue.py);
     # 0 records each in its own request.
     "VISIT_FLUSH_SECONDS": 0.25,
-    # Post attachments (JPEG, PNG, PDF): each file's size, files per post, and an image's pixels
-    # (a 40-megapixel photo takes 160 MB to re-encode; more is refused as a decompression bomb)
+    # Post attachments (JPEG, PNG, PDF): each file's size and files per post. Images (see
+    # publications/images.py): the pixels one may decode (a JPEG decodes reduced, so a 48 MP
+    # phone photo counts 12; 16-bit channels count twice), which keeps an upload's peak memory
+    # under 100 MB (scripts/bench/upload_memory.py), and the longest side stored: 2048 px fills
+    # a 1440 px-wide phone screen with room to zoom into a photographed notice.
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "ATTACHMENTS_PER_POST": 10,
-    "ATTACHMENT_MAX_PIXELS": 40_000_000,
+    "ATTACHMENT_MAX_PIXELS": 12_600_000,
+    "ATTACHMENT_MAX_SIDE": 2048,
+    # The photo of a 报事报修 request, which anyone with a plate can send (20 a minute from one
+    # address): less to decode, and 1600 px, which shows a broken lamp on a clerk's screen.
+    "REQUEST_PHOTO_MAX_PIXELS": 8_000_000,
+    "REQUEST_PHOTO_MAX_SIDE": 1600,
     # Bookings: how far ahead slots are generated, how long a closed booking keeps its contact
     # name and phone, and how often one address may try a reference (see doorplate/ratelimit.py)
     "BOOKING_HORIZON_DAYS": 28,

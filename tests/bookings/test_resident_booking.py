@@ -18,6 +18,7 @@ from conftest import csrf_token_from
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from publications.test_attachments_images import zero_png
 from sqlalchemy import func, select
 
 from doorplate.bookings.models import (
@@ -423,6 +424,51 @@ def test_a_request_with_a_photo_that_is_not_an_image_answers_422_on_the_photo(
         response.get_data(as_text=True)
     )
     assert booking_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("photo", "answer"),
+    [
+        (zero_png(6300, 6300), 422),  # 40 megapixels in some kilobytes
+        (zero_png(6000, 6000, depth=16, colour=6), 422),
+        (zero_png(3000, 2800), 422),  # 8.4 megapixels: a staff attachment, not a request photo
+        (zero_png(3000, 2600), 201),
+    ],
+    ids=["grey-6300", "rgba-16-bit-6000", "over-the-public-limit", "under-it"],
+)
+def test_a_request_photo_that_costs_too_much_to_decode_answers_422_on_the_photo(
+    client: FlaskClient,
+    door_in: Callable[..., Door],
+    village: Village,
+    make_service: Callable[..., Service],
+    photo: bytes,
+    answer: int,
+) -> None:
+    service = make_service(village=village, kind=ServiceKind.REQUEST)
+    door = door_in(village)
+    path = f"/P/{door.token}/services/{service.id}"
+    data = {
+        **form_of(client, path),
+        "purpose": "道路",
+        "description": "路面塌陷",
+        "contact_name": "李",
+        "phone": PHONE,
+        "photo": (io.BytesIO(photo), "road.png"),
+    }
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    assert response.status_code == answer
+    html = response.get_data(as_text=True)
+    if answer == 422:
+        assert re.search(
+            r'<p class="error" id="photo-error">The photo was not accepted: the image has '
+            r"[\d,]+ × [\d,]+ pixels, too many[^<]*\(at most 8 million",
+            html,
+        )
+        assert booking_count() == 0
+    else:
+        stored = db.session.scalars(select(RequestPhoto)).one()
+        with Image.open(io.BytesIO(stored.data)) as image:
+            assert image.size == (1600, 1387)  # what a clerk's screen shows
 
 
 def test_revoked_and_unknown_plates_and_services_not_offered(

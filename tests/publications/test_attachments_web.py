@@ -319,7 +319,7 @@ def _partial(app: Flask, post: Post, may_edit: bool, **context: Any) -> str:
 def test_the_partial_lists_files_with_kind_size_and_download(app: Flask, county: County) -> None:
     post = draft(county.editor_a, village=county.a)
     image = attached(county, post, "a.png", png())
-    document = attached(county, post, "名单.pdf", pdf("x") + b"\n" * 2000)
+    document = attached(county, post, "名单.pdf", pdf("x", "y"))  # over 1 KB
     html = _partial(app, post, may_edit=True)
     for attachment in (image, document):
         assert f'href="/staff/posts/{post.id}/attachments/{attachment.id}"' in html
