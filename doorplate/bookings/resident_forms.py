@@ -87,7 +87,7 @@ class BookingForm(_Contact):
     SHOWN = ("slot_id", "purpose", "contact_name", "phone")
 
     slot_id = RadioField(
-        _l("Time"),
+        _l("Day and time"),
         coerce=int,
         validate_choice=False,
         validators=[

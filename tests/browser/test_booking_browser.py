@@ -4,7 +4,7 @@ axe-core (WCAG 2 A/AA, and 7:1 contrast in large text), is no wider than a 320, 
 screen in either text size, and keeps its controls at least 60 px high in large-text mode.
 
 The service has what the demo county's have: fourteen half-hour times a day (08:30–12:00,
-14:00–17:30) on the next five days, which used to put the submit button six screens down.
+14:00–17:30), here on the next seven days, which used to put the submit button six screens down.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask import Flask
 from PIL import Image
 from playwright.sync_api import Page
 
+from doorplate.bookings.day_picker import DAYS_SHOWN
 from doorplate.bookings.models import Service, ServiceKind, ServiceScope, Slot
 from doorplate.db import db
 from doorplate.places.models import Household, Village
@@ -35,7 +36,7 @@ REFERENCE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
 WIDTHS = (320, 360, 375)
 SMALL_PHONE = {"width": 360, "height": 640}
 OFFICE_PHONE = "0577-68881234"
-DAYS = 5
+DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def setup(
     app: Flask, make_village: Callable[..., Village], make_household: Callable[..., Household]
 ) -> Setup:
     """A household's plate in a village with an office phone, a county service with the demo's
-    times on the next five days and a village request service (报事报修); the test's session
+    times on the next seven days and a village request service (报事报修); the test's session
     is closed so the server can write."""
     village = make_village()
     village.office_phone = OFFICE_PHONE
@@ -177,7 +178,7 @@ def test_book_look_up_and_cancel_on_a_phone(
 
     # Another day (the second chip), then a time of it, then the rest.
     chips = phone.locator("#slot_id .days button")
-    assert chips.count() == DAYS
+    assert chips.count() == DAYS_SHOWN
     chips.nth(1).click()
     assert phone.locator("#slot_id .days button.on").inner_text() == chips.nth(1).inner_text()
     phone.locator("label.chip.time").nth(2).click()
@@ -237,6 +238,10 @@ def test_a_request_has_its_own_words_and_its_file_picker_fits(
         _large_text(phone, live_server, setup.token)
     phone.goto(f"{live_server}/P/{setup.token}/services/{setup.request_id}")
     _check(phone, "request-form", large, axe_violations, screenshot)
+    phone.locator("#phone").fill("139")
+    phone.locator("form .actions button").click()
+    assert phone.locator("p.error").count() == 4  # category, description, name, phone
+    _check(phone, "request-errors", large, axe_violations, screenshot)
     phone.locator("#purpose").select_option("路灯")
     phone.locator("#description").fill("村口路灯不亮")
     phone.locator("#contact_name").fill("李")
@@ -304,6 +309,13 @@ def test_enter_in_a_field_books_and_a_day_chip_never_does(
     assert phone.locator("#contact_name").input_value() == "王"
     assert phone.locator("#phone").input_value() == "13800138000"
     assert phone.locator("p.error").count() == 0 and phone.locator("#reference").count() == 0
+    # Later days, and back: the typed fields ride along every time.
+    phone.get_by_role("button", name="后面几天 →").click()
+    assert phone.locator("#slot_id .days button").count() == DAYS - DAYS_SHOWN
+    _no_wider_than_the_screen(phone, "later-days")
+    phone.get_by_role("button", name="← 前面几天").click()
+    assert phone.locator("#slot_id .days button").count() == DAYS_SHOWN
+    assert phone.locator("#contact_name").input_value() == "王"
     phone.locator("label.chip.time").first.click()
     phone.locator("#purpose").select_option("新办")
     phone.locator("#phone").press("Enter")
