@@ -228,6 +228,8 @@ def _request(plate: Plate, offered: Service, sending: bool) -> ResponseReturnVal
     except bookings.InvalidBooking as error:
         db.session.rollback()
         problems = _put_errors(form, error.errors)
+        if upload and not form.photo.errors:  # a browser cannot fill a file picker in again
+            form.photo.errors = [_("Please choose the photo again.")]
         return _form_page(plate, offered, form, 422, problems=problems)
     db.session.commit()
     return _done(plate, booking, created)
@@ -252,7 +254,7 @@ def _put_errors(form: BookingForm | RequestForm, errors: dict[str, str]) -> list
     for name, message in errors.items():
         if name in form and name != "idempotency_key":
             form[name].errors = list(form[name].errors) or [message]
-        elif not form.idempotency_key.errors:
+        elif name != "idempotency_key" or not form.idempotency_key.errors:
             problems.append(message)
     return problems
 

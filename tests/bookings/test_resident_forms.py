@@ -228,3 +228,26 @@ def test_booking_pages_have_a_way_home_and_the_call_button(
     # A village code that is not one is ignored, not an error.
     assert client.get("/booking?v=999999999999").status_code == 200
     assert client.get("/booking?v=%3Cscript%3E").status_code == 200
+
+
+def test_a_request_sent_back_with_errors_asks_for_its_photo_again(
+    client: FlaskClient, token: str, make_service: Callable[..., Service]
+) -> None:
+    """A page sent back cannot keep a chosen file: the photo field says to choose it again."""
+    service = make_service(kind=ServiceKind.REQUEST, purposes=["路灯"])
+    path = f"/P/{token}/services/{service.id}"
+    fields = {"purpose": "路灯", "description": "村口路灯不亮", "contact_name": "李", "phone": "1"}
+    status, html = post(
+        client,
+        path,
+        {**fields, "photo": (io.BytesIO(_png()), "lamp.png")},
+        content_type="multipart/form-data",
+    )
+    assert status == 422
+    assert errors_beside_fields(html) == [
+        ("photo", "Please choose the photo again."),
+        ("phone", "Give a mobile number of 11 digits, such as 138 0000 0000."),
+    ]
+    # Without a photo there is nothing to choose again.
+    status, html = post(client, path, fields)
+    assert [name for name, _ in errors_beside_fields(html)] == ["phone"]
