@@ -1,4 +1,4 @@
-"""The resident's booking forms: a slot booking, a request, "my booking" and its cancel button.
+"""The resident's booking forms: a slot booking, a request, "my booking" and its cancel steps.
 
 The forms catch only what is plainly missing; the use cases in :mod:`doorplate.bookings.service`
 decide the rest (a valid phone, a purpose from the service's list, a slot still open) and their
@@ -10,6 +10,9 @@ Each render of a booking or request form carries a fresh idempotency key in a hi
 reload that posts the form again (or a double tap) makes the one booking, not two. Control
 characters in a description are refused here, as the API refuses them: PostgreSQL cannot store a
 NUL, and the use case checks them only in the name.
+
+Each form names its fields in the order the page shows them (``SHOWN``), so the error summary
+at the top lists them as the reader meets them below, not in the order the classes declare them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ REFERENCE_MAX = 20  # eight characters, with room for hyphens and spaces people 
 _CHOOSE = _l("Choose…")
 _EXPIRED = _l("The form has expired: please reload the page and try again.")
 _KEPT_CONTROLS = frozenset("\n\r\t")  # a description may have lines
+_REFERENCE_INPUT = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
 
 def _no_control_characters(_form: Form, field: Field) -> None:
@@ -45,7 +49,16 @@ def new_idempotency_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-class _Contact(FlaskForm):
+class _Ordered(FlaskForm):
+    """A form that knows the order its page shows its fields in."""
+
+    SHOWN: tuple[str, ...] = ()
+
+    def in_order(self) -> list[Field]:
+        return [self[name] for name in self.SHOWN]
+
+
+class _Contact(_Ordered):
     """What every booking and request asks: who to contact, and the key that makes it once."""
 
     contact_name = StringField(
@@ -71,8 +84,10 @@ def _purpose_choices(service: Service) -> list[tuple[str, str]]:
 class BookingForm(_Contact):
     """Book one slot of a slot service for a purpose from its list."""
 
+    SHOWN = ("slot_id", "purpose", "contact_name", "phone")
+
     slot_id = RadioField(
-        _l("Time"),
+        _l("Day and time"),
         coerce=int,
         validate_choice=False,
         validators=[
@@ -88,16 +103,19 @@ class BookingForm(_Contact):
     )
 
     @classmethod
-    def for_service(cls, service: Service, slot_ids: list[int]) -> BookingForm:
+    def for_service(cls, service: Service) -> BookingForm:
+        """The form for ``service``; its times are the day picker's, drawn by the page."""
         form = cls()
         form.purpose.choices = _purpose_choices(service)
-        form.slot_id.choices = [(slot_id, str(slot_id)) for slot_id in slot_ids]
+        form.slot_id.choices = []
         return form
 
 
 class RequestForm(_Contact):
     """Submit a request (报事报修, 办事申请): a category from the list, a short description and
     an optional photo."""
+
+    SHOWN = ("purpose", "description", "photo", "contact_name", "phone")
 
     purpose = SelectField(
         _l("Category"),
@@ -124,13 +142,18 @@ class RequestForm(_Contact):
         return form
 
 
-class LookupForm(FlaskForm):
-    """Find one's booking: its reference and the last four digits of the phone given."""
+class LookupForm(_Ordered):
+    """Find one's booking: its number and the last four digits of the phone given."""
+
+    SHOWN = ("reference", "phone_last4")
 
     reference = StringField(
-        _l("Reference"),
-        validators=[InputRequired(_l("Please give the reference.")), Length(max=REFERENCE_MAX)],
-        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+        _l("Booking number"),
+        validators=[
+            InputRequired(_l("Please give the booking number.")),
+            Length(max=REFERENCE_MAX),
+        ],
+        render_kw=_REFERENCE_INPUT,
     )
     phone_last4 = StringField(
         _l("Last four digits of the mobile number"),
@@ -139,8 +162,23 @@ class LookupForm(FlaskForm):
     )
 
 
+class RequestLookupForm(LookupForm):
+    """The same lookup for a request (报事报修), in its own words: a request has a 受理号."""
+
+    reference = StringField(
+        _l("Request number"),
+        validators=[
+            InputRequired(_l("Please give the request number.")),
+            Length(max=REFERENCE_MAX),
+        ],
+        render_kw=_REFERENCE_INPUT,
+    )
+
+
 class CancelForm(FlaskForm):
-    """The cancel button on the status page: it posts back what found the booking."""
+    """The cancel steps of the status page: it posts back what found the booking, and
+    ``confirmed`` only from the page that asked "are you sure?"."""
 
     reference = HiddenField(validators=[InputRequired(), Length(max=REFERENCE_MAX)])
     phone_last4 = HiddenField(validators=[InputRequired(), Length(max=4)])
+    confirmed = HiddenField()

@@ -199,23 +199,21 @@ def _offered_to(village: Village) -> ColumnElement[bool]:
 # --- booking and requests -------------------------------------------------------------------
 
 
-def book(
-    household: Household, data: BookingInput, now: datetime | None = None
-) -> tuple[Booking, bool]:
-    """Book a place in a slot for ``household``; (booking, created).
+@dataclass
+class _Checked:
+    """What a booking or request check found: the cleaned values and every field's problem."""
 
-    A replay of the same idempotency key returns the first booking with ``created`` False, even
-    if the slot has filled since. Only future slots of active slot services offered to the
-    household's village can be booked; any other slot id is refused as if it did not exist.
-    Raises :class:`InvalidBooking` (field by field) or :class:`SlotFull` (with the next free
-    slots).
-    """
-    now = now or utcnow()
-    errors = _key_errors(data.idempotency_key)
-    if not errors and (replayed := _by_key(household.id, data.idempotency_key)) is not None:
-        return replayed, False
-    name, phone, contact_errors = _contact_errors(data.contact_name, data.phone)
-    errors |= contact_errors
+    name: str
+    phone: str
+    errors: dict[str, str]
+    slot: Slot | None = None
+    service: Service | None = None
+    description: str = ""
+    photo: dict[str, Any] | None = None
+
+
+def _check_booking(household: Household, data: BookingInput, now: datetime) -> _Checked:
+    name, phone, errors = _contact_errors(data.contact_name, data.phone)
     slot = (
         None
         if not 1 <= data.slot_id <= LARGEST_ID
@@ -235,27 +233,47 @@ def book(
         errors["slot_id"] = _("This time cannot be booked: please choose one from the list.")
     else:
         errors |= _purpose_errors(slot.service, data.purpose)
-    if errors:
-        raise InvalidBooking(errors)
-    assert slot is not None
-    fields = dict(service_id=slot.service_id, slot_id=slot.id)
-    return _create(household, (name, phone, data.purpose, data.idempotency_key), fields, slot, now)
+    return _Checked(name, phone, errors, slot=slot)
 
 
-def submit_request(
-    household: Household, data: RequestInput, now: datetime | None = None
+def booking_errors(
+    household: Household, data: BookingInput, now: datetime | None = None
+) -> dict[str, str]:
+    """Every field :func:`book` would refuse, without booking: a form that already found
+    something missing still tells the resident everything else on the same answer."""
+    return (
+        _key_errors(data.idempotency_key) | _check_booking(household, data, now or utcnow()).errors
+    )
+
+
+def book(
+    household: Household, data: BookingInput, now: datetime | None = None
 ) -> tuple[Booking, bool]:
-    """Submit a request (报事报修, 办事申请) for ``household``; (booking, created).
+    """Book a place in a slot for ``household``; (booking, created).
 
-    The same idempotency rule as :func:`book`. The optional photo is checked and re-encoded like
-    a post's images (JPEG or PNG only, EXIF and GPS stripped). Raises :class:`InvalidBooking`.
+    A replay of the same idempotency key returns the first booking with ``created`` False, even
+    if the slot has filled since. Only future slots of active slot services offered to the
+    household's village can be booked; any other slot id is refused as if it did not exist.
+    Raises :class:`InvalidBooking` (field by field) or :class:`SlotFull` (with the next free
+    slots).
     """
     now = now or utcnow()
     errors = _key_errors(data.idempotency_key)
     if not errors and (replayed := _by_key(household.id, data.idempotency_key)) is not None:
         return replayed, False
-    name, phone, contact_errors = _contact_errors(data.contact_name, data.phone)
-    errors |= contact_errors
+    checked = _check_booking(household, data, now)
+    errors |= checked.errors
+    if errors:
+        raise InvalidBooking(errors)
+    slot = checked.slot
+    assert slot is not None
+    asked = (checked.name, checked.phone, data.purpose, data.idempotency_key)
+    fields = dict(service_id=slot.service_id, slot_id=slot.id)
+    return _create(household, asked, fields, slot, now)
+
+
+def _check_request(household: Household, data: RequestInput) -> _Checked:
+    name, phone, errors = _contact_errors(data.contact_name, data.phone)
     service = (
         None
         if not 1 <= data.service_id <= LARGEST_ID
@@ -283,16 +301,44 @@ def submit_request(
         photo, photo_error = _photo(data.photo)
         if photo_error:
             errors["photo"] = photo_error
+    return _Checked(name, phone, errors, service=service, description=description, photo=photo)
+
+
+def request_errors(household: Household, data: RequestInput) -> dict[str, str]:
+    """Every field :func:`submit_request` would refuse, without submitting (see
+    :func:`booking_errors`)."""
+    return _key_errors(data.idempotency_key) | _check_request(household, data).errors
+
+
+def submit_request(
+    household: Household, data: RequestInput, now: datetime | None = None
+) -> tuple[Booking, bool]:
+    """Submit a request (报事报修, 办事申请) for ``household``; (booking, created).
+
+    The same idempotency rule as :func:`book`. The optional photo is checked and re-encoded like
+    a post's images (JPEG or PNG only, EXIF and GPS stripped). Raises :class:`InvalidBooking`.
+    """
+    now = now or utcnow()
+    errors = _key_errors(data.idempotency_key)
+    if not errors and (replayed := _by_key(household.id, data.idempotency_key)) is not None:
+        return replayed, False
+    checked = _check_request(household, data)
+    errors |= checked.errors
     if errors:
         raise InvalidBooking(errors)
-    assert service is not None
-    asked = (name, phone, data.purpose, data.idempotency_key)
-    fields = dict(service_id=service.id, description=description)
+    assert checked.service is not None
+    asked = (checked.name, checked.phone, data.purpose, data.idempotency_key)
+    fields = dict(service_id=checked.service.id, description=checked.description)
     booking, created = _create(household, asked, fields, None, now)
-    if created and photo is not None:
-        db.session.add(RequestPhoto(booking_id=booking.id, **photo))
+    if created and checked.photo is not None:
+        db.session.add(RequestPhoto(booking_id=booking.id, **checked.photo))
         db.session.flush()
     return booking, created
+
+
+def photo_received(booking: Booking) -> bool:
+    """Whether a request's photo is kept: its done page confirms that it arrived."""
+    return db.session.get(RequestPhoto, booking.id) is not None
 
 
 def _photo(data: bytes) -> tuple[dict[str, Any] | None, str]:

@@ -98,7 +98,7 @@ def booked(slot: Slot) -> int:
     return found.booked
 
 
-def test_services_page_lists_the_village_town_and_county_services_with_their_next_times(
+def test_services_page_lists_the_services_with_their_next_times_as_links(
     client: FlaskClient,
     make_village: Callable[..., Village],
     door_in: Callable[..., Door],
@@ -144,6 +144,12 @@ def test_services_page_lists_the_village_town_and_county_services_with_their_nex
     times = re.findall(r'<time datetime="([^"]+)"', html)
     assert times == [(start + timedelta(hours=n)).isoformat() for n in range(3)]
     assert "Mar 4, 2030 9:00" in words
+    # Each is a link that opens the form with that time chosen.
+    for n in range(3):
+        first = db.session.scalars(
+            select(Slot.id).where(Slot.starts_at == start + timedelta(hours=n))
+        ).one()
+        assert f'href="/P/{door.token}/services/{county.id}?slot={first}"' in html
     # A service with no free time offers no booking link; the request service does.
     links = re.findall(r'href="([^"]+)"', html)
     assert f"/P/{door.token}/services/{county.id}" in links
@@ -197,7 +203,17 @@ def test_every_booking_page_is_private_uncached_and_has_a_csp_nonce(
         assert "object-src 'none'" in csp and "<script" not in response.get_data(as_text=True)
 
 
-def test_the_form_groups_free_times_by_day_in_county_time(
+def _chips(html: str) -> list[str]:
+    """The day chips' values, in the order shown."""
+    return re.findall(r'<button type="submit" name="day" value="([0-9-]+)" class="chip', html)
+
+
+def _times(html: str) -> list[str]:
+    """The slot ids the form offers (the chosen day's times)."""
+    return re.findall(r'name="slot_id" id="slot-\d+" value="(\d+)"', html)
+
+
+def test_the_form_offers_the_days_with_a_free_place_then_the_chosen_days_times(
     client: FlaskClient,
     door_in: Callable[..., Door],
     village: Village,
@@ -209,22 +225,67 @@ def test_the_form_groups_free_times_by_day_in_county_time(
     evening = make_slot(service, starts_at=datetime(2030, 3, 4, 23, 30, tzinfo=UTC))
     morning = make_slot(service, starts_at=datetime(2030, 3, 5, 0, 30, tzinfo=UTC))
     later = make_slot(service, starts_at=datetime(2030, 3, 6, 1, 0, tzinfo=UTC), capacity=3)
+    full = make_slot(service, starts_at=datetime(2030, 3, 7, 1, 0, tzinfo=UTC), capacity=1)
+    db.session.execute(Slot.__table__.update().where(Slot.id == full.id).values(booked=1))
+    db.session.commit()
     door = door_in(village)
     path = f"/P/{door.token}/services/{service.id}"
     html = get(client, path)
-    days = re.findall(
-        r'<fieldset class="day">\s*<legend>([^<]+)</legend>(.*?)</fieldset>', html, re.S
-    )
-    assert [d for d, _ in days] == ["Tuesday, March 5, 2030", "Wednesday, March 6, 2030"]
-    assert re.findall(r'value="(\d+)"', days[0][1]) == [str(evening.id), str(morning.id)]
-    assert re.findall(r'value="(\d+)"', days[1][1]) == [str(later.id)]
-    assert "7:30 AM–8:00 AM · 5 places left" in text(days[0][1])
-    assert "3 places left" in text(days[1][1])
-    assert 'type="radio"' in html and '<option value="补办">补办</option>' in html
+    # A chip for each day with a free place (not the 7th: full), the first one chosen.
+    assert _chips(html) == ["2030-03-05", "2030-03-06"]
+    assert 'value="2030-03-05" class="chip on" aria-current="date"' in html
+    assert "<legend>Tuesday, March 5, 2030</legend>" in html
+    assert _times(html) == [str(evening.id), str(morning.id)]
+    assert "7:30 AM –8:00 AM 5 left" in text(html)
+    assert '<option value="补办">补办</option>' in html
+    # A day chip answers that day's times only; it books nothing.
+    data = {**form_of(client, path), "day": "2030-03-06"}
+    chosen = client.post(path, data=data)
+    assert chosen.status_code == 200 and booking_count() == 0
+    assert _times(chosen.get_data(as_text=True)) == [str(later.id)]
+    assert "3 left" in text(chosen.get_data(as_text=True))
+    # So does a link, by day or by a time (chosen); a day with no free place shows the next.
+    assert _times(get(client, f"{path}?day=2030-03-06")) == [str(later.id)]
+    assert _times(get(client, f"{path}?day=2030-03-07")) == [str(evening.id), str(morning.id)]
+    linked = get(client, f"{path}?slot={later.id}")
+    assert f'id="slot-{later.id}" value="{later.id}" checked' in linked
+    for junk in ("x", "0", str(2**40), str(full.id)):  # no such free time: the first day
+        assert _times(get(client, f"{path}?slot={junk}&day={junk}")) == _times(html)
     # Each render has its own key, so two open tabs make two bookings, a reload one.
     assert key_from(html) != key_from(get(client, path))
     zh = get(client, path, headers={"Accept-Language": "zh-CN"})
     assert "2030年3月5日星期二" in zh and 'lang="zh-CN"' in zh
+    assert "<span>周二</span> <span>3月5日</span>" in zh and "剩5位" in zh
+
+
+def test_a_day_chip_keeps_what_was_typed_and_is_no_booking_sent(
+    client: FlaskClient,
+    door_in: Callable[..., Door],
+    village: Village,
+    make_service: Callable[..., Service],
+    make_slot: Callable[..., Slot],
+) -> None:
+    service = make_service(village=village)
+    first = make_slot(service, starts_at=datetime(2030, 3, 5, 1, 0, tzinfo=UTC))
+    second = make_slot(service, starts_at=datetime(2030, 3, 6, 1, 0, tzinfo=UTC))
+    path = f"/P/{door_in(village).token}/services/{service.id}"
+    typed = form_of(client, path, contact_name="王", phone=PHONE, purpose="补办")
+    # More day changes than the 20 bookings a minute an address may send: none is counted.
+    for n in range(25):
+        day = "2030-03-06" if n % 2 else "2030-03-05"
+        html = client.post(path, data={**typed, "day": day, "slot_id": first.id}).get_data(
+            as_text=True
+        )
+        assert 'value="王"' in html and f'value="{PHONE}"' in html
+        assert '<option selected value="补办">' in html
+        assert key_from(html) == typed["idempotency_key"] and 'class="error"' not in html
+        # The time chosen stays chosen on its own day; another day does not show it.
+        if n % 2:
+            assert _times(html) == [str(second.id)] and " checked>" not in html
+        else:
+            assert f'value="{first.id}" checked>' in html
+    booked_now = client.post(path, data={**typed, "slot_id": second.id, "on_day": "2030-03-06"})
+    assert booked_now.status_code == 201 and booking_count() == 1
 
 
 def test_booking_answers_201_with_the_reference_and_what_to_bring(
@@ -279,7 +340,7 @@ def test_a_reload_that_posts_the_form_again_gives_the_same_booking(
     assert booking_count() == 1 and booked(slot) == 1
 
 
-def test_a_full_slot_answers_409_with_the_next_free_times_to_pick(
+def test_a_full_slot_answers_409_with_the_days_other_free_times_to_pick(
     client: FlaskClient,
     door_in: Callable[..., Door],
     village: Village,
@@ -297,6 +358,7 @@ def test_a_full_slot_answers_409_with_the_next_free_times_to_pick(
     # Both households drew the form while the slot was free; the first books it.
     forms = [
         form_of(client, p, slot_id=full.id, contact_name="王", phone=PHONE, purpose="新办")
+        | {"on_day": "2030-03-05"}
         for p in paths
     ]
     assert client.post(paths[0], data=forms[0]).status_code == 201
@@ -304,9 +366,10 @@ def test_a_full_slot_answers_409_with_the_next_free_times_to_pick(
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "That time has just been fully booked" in html
-    offered = re.findall(r'name="slot_id" id="slot-\d+" value="(\d+)"', html)
-    assert offered == [str(s.id) for s in nexts[:3]]
-    assert "checked" not in html  # the full one is not chosen any more
+    # The day's other free time, and chips for the next days.
+    assert _times(html) == [str(nexts[0].id)]
+    assert _chips(html) == [f"2030-03-0{5 + n}" for n in range(4)]
+    assert " checked>" not in html  # the full one is not chosen any more
     # The form keeps what was typed and its key: picking another time books it.
     assert 'value="王"' in html and key_from(html) == forms[1]["idempotency_key"]
     retry = client.post(paths[1], data={**forms[1], "slot_id": nexts[0].id})
@@ -551,7 +614,7 @@ def test_large_text_and_chinese_on_the_booking_pages(
     for path in (f"/P/{door.token}/services", f"/P/{door.token}/services/{service.id}", "/booking"):
         html = get(client, path, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         assert '<body class="large">' in html and '<html lang="zh-CN">' in html
-        assert "body.large .choice" in html  # the 60 px rules for the form controls
+        assert "body.large .chip" in html  # the 60 px rules for the form controls
     english = get(client, "/booking", headers={"Accept-Language": "en"})
     assert "Last four digits of the mobile number" in english
 

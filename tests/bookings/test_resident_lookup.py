@@ -1,6 +1,7 @@
-""" "My booking": the status by reference and the phone's last four digits, cancelling, one message
-for an unknown reference and wrong digits, the rate limit, and no booking data under any GET URL;
-and the plate page's links into booking."""
+""" "My booking": the status by reference and the phone's last four digits, cancelling in two steps
+(only the confirming POST cancels), one message for an unknown reference and wrong digits, the
+rate limit, a request's own words (受理号, 撤回), and no booking data under any GET URL; and the
+plate page's links into booking."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from doorplate.places.models import Household, Village
 from doorplate.plates import service as plates
 
 PHONE = "13800138000"
-NOT_FOUND = "No booking matches this reference and these digits: check both and try again."
+NOT_FOUND = "No booking matches this booking number and these digits: check both and try again."
 
 
 @pytest.fixture
@@ -100,6 +101,26 @@ def test_status_by_reference_and_digits_then_cancel(
     )
     assert hidden == {"reference": reference, "phone_last4": "8000"}
 
+    # The button only asks; a GET of the cancel page (a reload, a link) changes nothing either.
+    asked = client.post("/booking/cancel", data=hidden)
+    assert asked.status_code == 200 and asked.headers["Cache-Control"] == "no-store"
+    page = asked.get_data(as_text=True)
+    assert "<h1>Cancel this booking?</h1>" in page and shown in text(page)
+    buttons = re.findall(
+        r'<form method="post" action="([^"]+)">.*?<button[^>]*>([^<]+)<', page, re.S
+    )
+    assert buttons == [("/booking/cancel", "Yes, cancel it"), ("/booking", "Back")]
+    assert 'name="confirmed" type="hidden" value="yes"' in page
+    redirected = client.get(f"/booking/cancel?reference={reference}&phone_last4=8000&confirmed=yes")
+    assert redirected.status_code == 303 and redirected.headers["Location"] == "/booking"
+    db.session.expire_all()
+    assert db.session.scalars(select(Booking.status)).one() is BookingStatus.SUBMITTED
+    assert db.session.get(Slot, slot.id).booked == 1  # type: ignore[union-attr]
+    # "Back" is the status again.
+    back = look_up(client, reference, "8000", 200)
+    assert "Status received" in text(back)
+
+    hidden["confirmed"] = "yes"
     response = client.post("/booking/cancel", data=hidden)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -145,7 +166,7 @@ def test_missing_fields_are_named(client: FlaskClient) -> None:
     html = look_up(client, "", "", 422)
     shown = dict(re.findall(r'<p class="error" id="([a-z_0-9]+)-error">([^<]+)</p>', html))
     assert shown == {
-        "reference": "Please give the reference.",
+        "reference": "Please give the booking number.",
         "phone_last4": "Please give the last four digits.",
     }
 
@@ -162,7 +183,7 @@ def test_the_cancel_button_only_for_what_can_still_be_cancelled(
     lamps = make_service(village=village, kind=ServiceKind.REQUEST)
     token = token_of(village)
     booked, request = book(client, token, service, soon), book(client, token, lamps)
-    assert "Cancel this booking" in look_up(client, request, "8000", 200)
+    assert "Withdraw this request" in look_up(client, request, "8000", 200)
     # The slot's time has come, and staff confirmed the request: neither can be cancelled now.
     db.session.execute(
         update(Slot)
@@ -174,7 +195,13 @@ def test_the_cancel_button_only_for_what_can_still_be_cancelled(
     )
     db.session.commit()
     for reference in (booked, request):
-        assert "Cancel this booking" not in look_up(client, reference, "8000", 200)
+        page = look_up(client, reference, "8000", 200)
+        assert "Cancel this booking" not in page and "Withdraw this request" not in page
+        # Nor is a confirming page offered for it: the ask answers the status, 409.
+        asked = client.post("/booking/cancel", data={"reference": reference, "phone_last4": "8000"})
+        assert asked.status_code == 409 and "Cancel this booking?" not in text(
+            asked.get_data(as_text=True)
+        )
 
 
 def test_the_eleventh_lookup_in_a_minute_is_refused_with_a_clear_page(
@@ -240,10 +267,12 @@ def test_no_booking_data_under_any_get_address(
         f"/P/{token}/services/{service.id}",
         "/booking",
         f"/booking?reference={reference}&phone_last4=8000",
+        f"/booking?kind=request&v={village.code}&reference={reference}",
+        f"/booking/cancel?reference={reference}&phone_last4=8000&confirmed=yes",
         f"/v/{village.code}/",
     ]
     for path in paths:
-        html = client.get(path).get_data(as_text=True)
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
         assert reference not in html and shown not in html and PHONE not in html, path
     # Every GET route of the bookings blueprint is one of those above.
     rules = {
@@ -251,7 +280,14 @@ def test_no_booking_data_under_any_get_address(
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("bookings.") and "GET" in (rule.methods or ())
     }
-    assert rules == {"/P/<token>/services", "/P/<token>/services/<int:service_id>", "/booking"}
+    assert rules == {
+        "/P/<token>/services",
+        "/P/<token>/services/<int:service_id>",
+        "/booking",
+        "/booking/cancel",  # only a redirect to "/booking"
+    }
+    db.session.expire_all()
+    assert db.session.scalars(select(Booking.status)).one() is BookingStatus.SUBMITTED
 
 
 def test_the_plate_page_links_to_booking_with_the_households_own_token(
