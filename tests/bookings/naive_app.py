@@ -2,15 +2,21 @@
 ``test_gunicorn_races.py``; never used outside that test.
 
 The naive way checks for a free place in one transaction and takes it in the next, writing back
-the count it read (``booked = seen + 1``) instead of letting the database decide. The short
-sleep between the two stands in for a slow request, so the race shows in a few rounds. Only the
-booking step changes: validation, the insert and the API around it are the real ones.
+the count it read (``booked = seen + 1``) instead of letting the database decide. The first two
+requests for a slot wait for each other between the two steps (they meet in the directory
+``DOORPLATE_NAIVE_RENDEZVOUS`` names, as gunicorn's workers are processes), so both read the
+same count: the naive way then overbooks in every round, however fast or busy the machine, and
+the control does not depend on winning a race by chance. Only the booking step changes:
+validation, the insert and the API around it are the real ones.
 """
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -20,7 +26,8 @@ from doorplate.bookings.models import Slot
 from doorplate.db import db, reading
 from doorplate.places.models import Household
 
-WINDOW_SECONDS = 0.01
+RENDEZVOUS = Path(os.environ.get("DOORPLATE_NAIVE_RENDEZVOUS", "."))
+HUNG_SECONDS = 300  # tests/waits.py's: a guard against a hang, never a speed check
 _real_book = service.book
 _seen: dict[int, int] = {}  # a sync worker serves one request at a time
 
@@ -35,9 +42,19 @@ def _naive_book(
         ).one()
     if booked >= capacity:
         raise service.SlotFull([])
-    time.sleep(WINDOW_SECONDS)
+    _meet(data.slot_id)
     _seen[data.slot_id] = booked
     return _real_book(household, data, now)
+
+
+def _meet(slot_id: int) -> None:
+    """Wait, if among the first two requests for the slot, until the other has checked too."""
+    if len(list(RENDEZVOUS.glob(f"{slot_id}.*"))) >= 2:
+        return
+    (RENDEZVOUS / f"{slot_id}.{uuid.uuid4().hex}").touch()
+    deadline = time.monotonic() + HUNG_SECONDS
+    while len(list(RENDEZVOUS.glob(f"{slot_id}.*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def _take_place_as_seen(slot: Slot, now: datetime) -> bool:
