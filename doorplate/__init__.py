@@ -15,7 +15,17 @@ from flask import Flask
 from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from doorplate import cli, config, console, db, i18n, models, ratelimit, security  # noqa: F401 (models: metadata)
+from doorplate import (  # noqa: F401 (models: metadata)
+    bounds,
+    cli,
+    config,
+    console,
+    db,
+    i18n,
+    models,
+    ratelimit,
+    security,
+)
 from doorplate.api import views as api_views
 from doorplate.bookings import resident_views as booking_views
 from doorplate.ops import errors as error_pages
@@ -39,6 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("DOORPLATE_INSTANCE_PATH") or None,
     )
     config.load_config(app, overrides)
+    bounds.init_app(app)
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
