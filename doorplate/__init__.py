@@ -31,6 +31,7 @@ from doorplate.bookings import resident_views as booking_views
 from doorplate.ops import errors as error_pages
 from doorplate.ops import health
 from doorplate.ops import logging as ops_logging
+from doorplate.ops.last_resort import LastResort
 from doorplate.ops.request_id import RequestIds
 from doorplate.publications import attachment_views
 from doorplate.resident import preferences
@@ -65,6 +66,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     ops_logging.init_app(app)
     error_pages.init_app(app)
     app.wsgi_app = FastScan(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Around everything that can fail; inside the request ids, so that its page carries one too.
+    app.wsgi_app = LastResort(app, app.wsgi_app)  # type: ignore[method-assign]
     # Outside the fast path, so that its answers carry the id and see what nginx forwarded.
     app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     if proxies := app.config["PROXY_COUNT"]:
