@@ -15,12 +15,23 @@ from flask import Flask
 from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from doorplate import cli, config, console, db, i18n, models, ratelimit, security  # noqa: F401 (models: metadata)
+from doorplate import (  # noqa: F401 (models: metadata)
+    bounds,
+    cli,
+    config,
+    console,
+    db,
+    i18n,
+    models,
+    ratelimit,
+    security,
+)
 from doorplate.api import views as api_views
 from doorplate.bookings import resident_views as booking_views
 from doorplate.ops import errors as error_pages
 from doorplate.ops import health
 from doorplate.ops import logging as ops_logging
+from doorplate.ops.last_resort import LastResort
 from doorplate.ops.request_id import RequestIds
 from doorplate.publications import attachment_views
 from doorplate.resident import preferences
@@ -39,6 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("DOORPLATE_INSTANCE_PATH") or None,
     )
     config.load_config(app, overrides)
+    bounds.init_app(app)
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
@@ -54,6 +66,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     ops_logging.init_app(app)
     error_pages.init_app(app)
     app.wsgi_app = FastScan(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Around everything that can fail; inside the request ids, so that its page carries one too.
+    app.wsgi_app = LastResort(app, app.wsgi_app)  # type: ignore[method-assign]
     # Outside the fast path, so that its answers carry the id and see what nginx forwarded.
     app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     if proxies := app.config["PROXY_COUNT"]:

@@ -33,8 +33,11 @@ from werkzeug.wrappers import Response
 from doorplate import ratelimit
 from doorplate.api.responses import NO_STORE, json_response
 from doorplate.api.serialise import link
+from doorplate.bounds import BadInput
+from doorplate.ops.errors import end_transaction
 from doorplate.ops.request_id import current as current_request_id
 
+INVALID = "invalid_parameter"
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})  # answered by Flask itself wherever GET is
 
 
@@ -86,6 +89,9 @@ def _api_error(error: ApiError) -> Response:
 
 def _http_error(error: HTTPException) -> Response:
     """Any HTTP error (an unexpected exception arrives as a 500) as a JSON error."""
+    end_transaction()
+    if isinstance(error, BadInput):  # refused before the view, e.g. a NUL in a parameter
+        return error_response(ApiError(400, INVALID, str(error.description), error.parameter))
     status = error.code or 500
     headers = {}
     if isinstance(error, MethodNotAllowed):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorplate.api import params, queries
+from doorplate.api import params
 from doorplate.bookings.models import BookingStatus, ServiceKind, ServiceScope
+from doorplate.bounds import MAX_ID
 from doorplate.publications.models import Category, PostScope
 
 DESCRIPTION = """\
@@ -259,7 +260,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 _ERROR_BODY = SCHEMAS["Error"]["properties"]["error"]
-WHOLE_ID = {"type": "integer", "minimum": 1, "maximum": queries.MAX_ID}
+WHOLE_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 TEXT_FIELD = {"type": "string", "minLength": 1}
 IDEMPOTENCY_KEY = {
     "type": "string",
@@ -541,7 +542,9 @@ RESPONSES: dict[str, Any] = {
         "Any other error, e.g. `method_not_allowed` (405) or `internal_error` (500).",
     ),
     "BadParameter": _json(
-        _ref("schemas", "Error"), "`invalid_parameter`: the `parameter` named is not valid."
+        _ref("schemas", "Error"),
+        "`invalid_parameter`: the `parameter` named is not valid (in any parameter, a NUL "
+        "character is refused).",
     ),
     "InvalidInput": _json(
         _ref("schemas", "InvalidInput"),
@@ -912,6 +915,14 @@ PATHS["/api/v1/stats"] = {
         },
     }
 }
+
+# A NUL in any parameter is refused before any view (doorplate.bounds): every operation may
+# answer 400. Responses in order of status, "default" last.
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"] = dict(
+            sorted({"400": _ref("responses", "BadParameter"), **_operation["responses"]}.items())
+        )
 
 
 DOCUMENT: dict[str, Any] = {

@@ -5,11 +5,12 @@ or field and what it may be, rather than getting a quietly different answer.
 A body's fields are checked here only for their JSON type and for what the database could not
 store (a number past an INTEGER column, a NUL character, an overlong key); what a value *means*
 (a valid phone, a purpose from the service's list, an open slot) is for the booking use cases.
+A body is parsed at all only when it is small (``BODY_MAX_BYTES``) and shallow
+(:func:`doorplate.bounds.json_loads`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,24 +20,32 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from doorplate.api.errors import ApiError, invalid_input
-from doorplate.api.queries import MAX_ID
+from doorplate.api.errors import INVALID, ApiError, invalid_input
+from doorplate.bounds import (
+    FIRST_DAY,
+    JSON_DEPTH_MAX,
+    LAST_DAY,
+    MAX_ID,
+    JsonTooDeep,
+    json_loads,
+    whole_number,
+)
 from doorplate.publications.models import Category
 
 PER_PAGE = 20
 PER_PAGE_MAX = 100
 PAGE_MAX = 10_000  # far past the county's 6,500 items; keeps the OFFSET a small number
 QUERY_MAX_LENGTH = 100  # a search is a word or two
-INVALID = "invalid_parameter"
 SLOTS_LISTED = 50  # open slots listed per service: about two weeks of a busy service hall
 KEY_MAX_LENGTH = 64  # Booking.idempotency_key
 TEXT_MAX_LENGTH = 1000  # longer than any field the use cases accept; keeps junk out of them
+BODY_MAX_BYTES = 64 * 1024  # seven fields of at most 1,000 characters, each escaped as \uXXXX
 _LAST4 = re.compile(r"[0-9]{4}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Statistics: the dates a county's figures can be for (within them Python can compute the UTC
-# bounds), and a period of at most ten years, leap days included, with a few days to spare.
-STATS_FIRST_DAY = date(2000, 1, 1)
-STATS_LAST_DAY = date(2999, 12, 31)
+# Statistics: the dates a county's figures can be for (the days any form may name), and a
+# period of at most ten years, leap days included, with a few days to spare.
+STATS_FIRST_DAY = FIRST_DAY
+STATS_LAST_DAY = LAST_DAY
 STATS_MAX_DAYS = 3660
 _KEPT_CONTROLS = frozenset("\n\r\t")  # a description may have lines
 
@@ -111,15 +120,9 @@ def _whole_number(args: MultiDict[str, str], name: str, *, default: int, largest
     value = args.get(name, "").strip()
     if not value:
         return default
-    # isdecimal() alone would let full-width digits (１２) in, int() alone "+1" or "1_0"; the
-    # length check keeps int() away from a 5,000-digit number, which it refuses with an error.
-    if (
-        value.isascii()
-        and value.isdecimal()
-        and len(value) <= len(str(largest))
-        and 1 <= int(value) <= largest
-    ):
-        return int(value)
+    number = whole_number(value, largest)
+    if number is not None:
+        return number
     raise ApiError(
         400,
         INVALID,
@@ -148,8 +151,18 @@ def phone_last4(args: MultiDict[str, str]) -> str:
 def json_body(raw: bytes, fields: dict[str, type]) -> dict[str, Any]:
     """The body as an object with exactly ``fields``, each of its JSON type, else a 422 naming
     every field at fault at once (a form on a phone should show all its mistakes together)."""
+    if len(raw) > BODY_MAX_BYTES:
+        raise invalid_input({}, _("The body may be at most %(n)d bytes long.", n=BODY_MAX_BYTES))
     try:
-        data = json.loads(raw)
+        data = json_loads(raw)
+    except JsonTooDeep:
+        raise invalid_input(
+            {},
+            _(
+                "The body nests arrays and objects more than %(n)d levels deep.",
+                n=JSON_DEPTH_MAX,
+            ),
+        ) from None
     except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
         data = None
     if not isinstance(data, dict):

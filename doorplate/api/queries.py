@@ -15,14 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from doorplate.bounds import MAX_ID
 from doorplate.db import db
 from doorplate.places.models import Town, Village
 from doorplate.publications.models import Post, PostState
 from doorplate.staff.service import Scope
-
-# Post ids are INTEGER columns: a larger number in a URL is simply not a post (PostgreSQL would
-# refuse to compare it rather than find nothing).
-MAX_ID = 2**31 - 1
 
 
 def live_post(post_id: int, now: datetime) -> Post | None:

@@ -26,8 +26,8 @@ from flask_wtf.file import FileField
 from wtforms import Field, Form, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from doorplate.api.queries import MAX_ID
 from doorplate.bookings.models import Service
+from doorplate.bounds import MAX_ID
 
 NAME_MAX = 20
 DESCRIPTION_MAX = 500

@@ -25,6 +25,7 @@ from doorplate.bookings.models import (
     ServiceScope,
 )
 from doorplate.bookings.service import TEXT_MAX_LENGTH
+from doorplate.bounds import DayInRange
 from doorplate.db import db
 from doorplate.places.models import Town, Village
 from doorplate.staff.service import Scope
@@ -77,7 +78,7 @@ class BookingFilterForm(RequestFilterForm):
     day = DateField(
         _l("Day"),
         description=_l("Leave empty for today and the days ahead."),
-        validators=[Optional()],
+        validators=[Optional(), DayInRange()],
     )
 
 

@@ -37,6 +37,7 @@ from doorplate.bookings.staff_forms import (
     RequestFilterForm,
     service_choices,
 )
+from doorplate.bounds import page_number
 from doorplate.db import db, utcnow
 from doorplate.i18n import county_zone
 from doorplate.publications.attachment_views import FILE_CSP
@@ -91,7 +92,7 @@ def index() -> ResponseReturnValue:
     scope = current_scope()
     form = BookingFilterForm(formdata=request.args)
     form.service.choices = [("", _("All services")), *service_choices(scope, ServiceKind.SLOT)]
-    page, per_page = _page(), current_app.config["STAFF_PAGE_SIZE"]
+    page, per_page = page_number(request.args), current_app.config["STAFF_PAGE_SIZE"]
     bookings: list[Booking] = []
     total = 0
     if form.validate():
@@ -126,7 +127,7 @@ def requests() -> ResponseReturnValue:
     """The requests in scope (报事报修, 办事申请), oldest open first."""
     scope = current_scope()
     form = RequestFilterForm(formdata=request.args)
-    page, per_page = _page(), current_app.config["STAFF_PAGE_SIZE"]
+    page, per_page = page_number(request.args), current_app.config["STAFF_PAGE_SIZE"]
     found: list[Booking] = []
     total = 0
     if form.validate():
@@ -160,10 +161,6 @@ def _by_day(bookings: list[Booking]) -> list[DayGroup]:
         DayGroup(day, [TimeGroup(at, list(group)) for at, group in groupby(of_day, key=start)])
         for day, of_day in groupby(bookings, key=lambda b: start(b).astimezone(zone).date())
     ]
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
 
 
 # --- one booking -----------------------------------------------------------------------------

@@ -5,17 +5,41 @@ Registered on the app for ``HTTPException``, so it answers only what no blueprin
 resident pages' own 404/410 pages and the API's JSON errors (handlers per status code, which
 Flask prefers) stay as they are. An unexpected exception reaches it as a 500 everywhere outside
 the API, after :mod:`doorplate.ops.logging` has logged it with the same id.
+
+A failed request's transaction is rolled back before any error page renders (on
+``got_request_exception``, whichever handler answers, and here for every status): on PostgreSQL
+a failed statement aborts the transaction, and every query after it fails too. And the page is
+rendered without the blueprints' context processors (the console's reads the signed-in user's
+village from the database): it must render when the database is the thing that failed.
 """
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+from typing import Any
+
+from flask import Flask, current_app, got_request_exception
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.wrappers import Response
 
 from doorplate import ratelimit
+from doorplate.bounds import BadInput
+from doorplate.db import db
+from doorplate.i18n import chosen_lang
 from doorplate.ops import request_id
+
+logger = logging.getLogger(__name__)
+
+
+def end_transaction(*_args: Any, **_extra: Any) -> None:
+    """Roll back whatever the failed request left open; never raises (the page must go out
+    whatever state the database is in). Its arguments are the signal's, unused."""
+    try:
+        if db.session.registry.has():
+            db.session.rollback()
+    except Exception:  # noqa: BLE001 (a dead connection: the pool replaces it on next use)
+        logger.warning("Rolling back after a failed request failed", exc_info=True)
 
 
 def _texts(error: HTTPException, status: int) -> tuple[str, str]:
@@ -28,6 +52,8 @@ def _texts(error: HTTPException, status: int) -> tuple[str, str]:
         return _("Too large"), _("What you sent is too large.")
     if isinstance(error, TooManyRequests):
         return _("Too many attempts"), ratelimit.wait_message(error)
+    if isinstance(error, BadInput):
+        return _("The request could not be handled"), str(error.description)
     if status >= 500:
         return _("Something went wrong"), _(
             "Something went wrong on our side. Please try again later."
@@ -38,10 +64,12 @@ def _texts(error: HTTPException, status: int) -> tuple[str, str]:
 
 
 def error_page(error: HTTPException) -> Response:
+    end_transaction()
     status = error.code or 500
     heading, message = _texts(error, status)
-    page = render_template(
-        "errors/error.html",
+    # Not render_template: it would run the blueprints' context processors too.
+    page = current_app.jinja_env.get_template("errors/error.html").render(
+        current_lang=chosen_lang(),
         status=status,
         heading=heading,
         message=message,
@@ -58,3 +86,4 @@ def error_page(error: HTTPException) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
+    got_request_exception.connect(end_transaction, app)

@@ -48,10 +48,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp each record with the id of the request being handled (None outside one)."""
+    """Stamp each record with the id of the request being handled, else the id it was logged
+    with (``extra``, by WSGI middleware outside Flask's request), else None."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.current()
+        record.request_id = request_id.current() or getattr(record, "request_id", None)
         return True
 
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from doorplate.bounds import json_loads, page_number
 from doorplate.db import db, utcnow
 from doorplate.places import registry
 from doorplate.places.models import Town, Village
@@ -119,7 +120,7 @@ def index() -> ResponseReturnValue:
     if place and place not in dict(places):
         abort(404)  # another village's code: as unknown as a code that does not exist
     valid = form.validate()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     per_page = current_app.config["STAFF_PAGE_SIZE"]
     found = (
         _listing(scope, actor.id, form.state.data, place, form.category.data, page, per_page)
@@ -272,8 +273,8 @@ def _current_table(form: PostForm, post: Post | None) -> Table | None:
         return table
     if form.table_json.data:
         try:
-            data = json.loads(form.table_json.data)
-        except ValueError:
+            data = json_loads(form.table_json.data)
+        except ValueError:  # not JSON, or nested deeper than any table
             data = None
         if not isinstance(data, dict):
             form.table_json.data = ""

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from doorplate import ratelimit
+from doorplate import bounds, ratelimit
 from doorplate.db import db, in_transaction, reading
 from doorplate.i18n import chosen_lang
 from doorplate.places import registry
@@ -228,10 +228,12 @@ def _village(code: str) -> Village:
 
 
 def _page_number() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
+    """The page asked for; one that cannot be a page of any list is a 404, like one past the
+    last (:func:`_pager`)."""
+    try:
+        return bounds.page_number(request.args)
+    except bounds.BadInput:
         abort(404)
-    return page
 
 
 def _pager(page: int, total: int) -> content.Pager:

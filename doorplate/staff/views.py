@@ -28,6 +28,7 @@ from flask_babel import ngettext
 
 from doorplate import ratelimit
 from doorplate.bookings import service as bookings
+from doorplate.bounds import page_number
 from doorplate.db import db
 from doorplate.i18n import safe_next
 from doorplate.places import registry
@@ -81,10 +82,6 @@ def _scope_label(user: StaffUser) -> str:
     if user.town is not None:
         return user.town.name
     return _("Whole county")
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -227,7 +224,7 @@ def households() -> ResponseReturnValue:
     choices = registry.village_choices(scope)
     form.village.choices = [("", _("All villages")), *choices]
     search = (form.q.data or "").strip()
-    page, per_page = _page(), current_app.config["STAFF_PAGE_SIZE"]
+    page, per_page = page_number(request.args), current_app.config["STAFF_PAGE_SIZE"]
     found = (
         households_in_scope(
             scope, query=search, village_code=village_code, page=page, per_page=per_page
@@ -259,7 +256,7 @@ def household(household_id: int) -> ResponseReturnValue:
 @bp.get("/audit")
 @staff_required(Role.ADMIN, Role.COUNTY)
 def audit_trail() -> ResponseReturnValue:
-    page, per_page = _page(), current_app.config["STAFF_PAGE_SIZE"]
+    page, per_page = page_number(request.args), current_app.config["STAFF_PAGE_SIZE"]
     events, total = audit.trail(page, per_page)
     return render_template(
         "staff/audit.html", events=events, total=total, page=page, per_page=per_page

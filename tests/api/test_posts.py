@@ -302,7 +302,7 @@ def test_posts_that_are_not_live_are_the_same_404(api: FlaskClient, county: Coun
     withdrawn = published(county.editor_a, county.reviewer_a, village=county.a)
     service.withdraw(county.reviewer_a, withdrawn)
     db.session.commit()
-    ids = [post.id for post in [*hidden, withdrawn]] + [999_999, 2**31, 10**30]
+    ids = [post.id for post in [*hidden, withdrawn]] + [999_999, 2**31 - 1]
     answers = {(r.status_code, r.get_data()) for r in (api.get(f"/api/v1/posts/{i}") for i in ids)}
     assert answers == {
         (
@@ -311,3 +311,7 @@ def test_posts_that_are_not_live_are_the_same_404(api: FlaskClient, county: Coun
             b'number."}}',
         )
     }
+    # A number no id can be is no address of the API at all (doorplate.bounds.IdConverter).
+    for beyond in (2**31, 10**30):
+        response = api.get(f"/api/v1/posts/{beyond}")
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"

@@ -652,7 +652,7 @@ def test_a_description_with_a_nul_character_is_refused_not_a_database_error(
     data = {
         **form_of(client, path),
         "purpose": "道路",
-        "description": "路面\x00塌陷",
+        "description": "路面\x01塌陷",
         "contact_name": "李",
         "phone": PHONE,
     }
@@ -662,6 +662,10 @@ def test_a_description_with_a_nul_character_is_refused_not_a_database_error(
         '<p class="error" id="description-error">This may not contain control characters.</p>'
         in response.get_data(as_text=True)
     )
+    # A NUL is refused before the form is read at all (doorplate.bounds), naming the field.
+    response = client.post(path, data={**data, "description": "路面\x00塌陷"})
+    assert response.status_code == 400
+    assert "description contains a NUL character" in response.get_data(as_text=True)
     assert booking_count() == 0
 
 

@@ -1,17 +1,26 @@
 """Outside the API, an error answers with the generic page: its status, a plain message and the
-request id, never a stack trace; the log gets the traceback with the same id and no token."""
+request id, never a stack trace; the log gets the traceback with the same id and no token. The
+page renders after a database error too (on PostgreSQL, inside a transaction the error aborted)
+and with the database gone."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from conftest import signed_in_client
 from flask import Flask
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 
+from doorplate.db import db
+from doorplate.places.models import Village
 from doorplate.plates import service as plates
+from doorplate.staff.models import Role, StaffUser
 
 SECRET = "S3CRET-DETAIL-IN-EXCEPTION"
 
@@ -151,3 +160,88 @@ def test_commands_keep_plain_logging(
     """A cron job's INFO lines would be mailed every run: commands keep Flask's defaults."""
     make_app(TESTING=False, SECRET_KEY="k" * 40, CLI_ONLY=True)
     assert not any(getattr(h, "_doorplate_json", False) for h in doorplate_logger.handlers)
+
+
+# --- after a database error ------------------------------------------------------------------
+
+BAD_STATEMENT = "SELECT no_such_column FROM no_such_table"
+
+
+@contextmanager
+def _failing(engine: Engine, fails: Callable[[str], bool], *, gone: bool = False) -> Iterator[None]:
+    """Statements for which ``fails`` is true fail in the database (PostgreSQL then aborts the
+    transaction), or, ``gone``, never reach it, as when the database has gone away."""
+
+    def execute(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        if not fails(statement):
+            return statement, parameters
+        if gone:
+            raise OperationalError(statement, parameters, ConnectionError("server closed"))
+        return BAD_STATEMENT, type(parameters)()
+
+    event.listen(engine, "before_cursor_execute", execute, retval=True)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", execute)
+
+
+@pytest.fixture
+def village_editor(
+    make_village: Callable[..., Village], make_staff: Callable[..., StaffUser]
+) -> str:
+    """The username of someone whose console names their village and town, read from the
+    database when a console page renders."""
+    username = make_staff(Role.EDITOR, village=make_village()).username
+    db.session.commit()  # end the test's transaction: on SQLite it holds the write lock
+    return username
+
+
+def _assert_error_page(response: Any, request_id: str) -> None:
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong on our side. Please try again later." in page
+    assert f"Request id: {request_id}" in page
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "Traceback" not in page and BAD_STATEMENT not in page
+
+
+def test_the_console_error_page_renders_after_a_database_error(
+    production_app: Callable[..., Flask], village_editor: str
+) -> None:
+    app = production_app()
+    client = signed_in_client(app, village_editor)
+    with app.app_context(), _failing(db.engine, lambda sql: "FROM household" in sql):
+        response = client.get("/staff/households", headers={"X-Request-Id": "req-db"})
+    _assert_error_page(response, "req-db")
+    # The failed transaction was ended: the next request is served normally.
+    assert client.get("/staff/households").status_code == 200
+
+
+def test_the_error_page_renders_with_the_database_gone(
+    production_app: Callable[..., Flask], village_editor: str
+) -> None:
+    """Gone after the request found its user: the page needs nothing from it, nor does the
+    rollback before it."""
+    app = production_app()
+    client = signed_in_client(app, village_editor)
+    with (
+        app.app_context(),
+        _failing(db.engine, lambda sql: "FROM staff_user" not in sql, gone=True),
+    ):
+        response = client.get("/staff/households", headers={"X-Request-Id": "req-gone"})
+    _assert_error_page(response, "req-gone")
+    assert client.get("/staff/households").status_code == 200
+
+
+def test_an_api_error_after_a_database_error_is_json(
+    production_app: Callable[..., Flask], make_village: Callable[..., Village]
+) -> None:
+    app = production_app()
+    make_village()
+    with app.app_context(), _failing(db.engine, lambda sql: "FROM post" in sql):
+        response = app.test_client().get("/api/v1/villages/330327100201/posts")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal_error"
