@@ -7,6 +7,7 @@ tables, so tests can commit like the app does.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -77,8 +78,11 @@ def _empty_tables() -> None:
 
 @pytest.fixture
 def make_app(database_url: str, _schema: None, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Build an app on the test database with extra config; tables are emptied afterwards."""
+    """Build an app on the test database with extra config; tables are emptied afterwards, and
+    the ``doorplate`` logger a production-mode app configures for the process is restored."""
     apps: list[Flask] = []
+    logger = logging.getLogger("doorplate")
+    logging_before = (list(logger.handlers), logger.level, logger.propagate)
 
     def build(**overrides: Any) -> Flask:
         app = create_app({**_test_config(database_url, tmp_path), **overrides})
@@ -95,6 +99,7 @@ def make_app(database_url: str, _schema: None, tmp_path: Path) -> Iterator[Calla
         with app.app_context():
             _empty_tables()
             db.engine.dispose()
+    logger.handlers[:], logger.level, logger.propagate = logging_before
 
 
 @pytest.fixture
