@@ -2,10 +2,11 @@
 
 A query becomes *concepts*: each phrase of the synonym list it contains (with its synonyms as
 alternatives, 医保 or 医疗保险), then each remaining word jieba finds (上垟路停水: 上, 垟, 路,
-停水), particles and question words left out. An alternative of several words (最低生活保障) needs
-them all. A post is found when it has at least half of the concepts (so 上垟路停水 finds
-上垟路段停水通知, which has no word 路), among the posts the village sees (its own, its town's and
-the county's, live now, as :func:`doorplate.publications.service.visible_in` says).
+停水; a compound as its parts), particles and question words left out. An alternative of
+several words (最低生活保障) needs them all. A post is found when it has at least half of the
+concepts (so 上垟路停水 finds 上垟路段停水通知, which has no word 路), among the posts the village
+sees (its own, its town's and the county's, live now, as
+:func:`doorplate.publications.service.visible_in` says).
 
 Ranking: each concept a post has adds its weight, twice over when it is in the title, and newer
 posts come first among equals. A concept's weight is its rarity (inverse document frequency,
@@ -34,7 +35,7 @@ from doorplate.publications.models import Category, Post
 from doorplate.publications.service import PostPage, visible_in
 from doorplate.search import synonyms
 from doorplate.search.models import TITLE, PostTerm
-from doorplate.search.terms import normalise, words
+from doorplate.search.terms import normalise, query_words, words
 
 MAX_CONCEPTS = 10  # a query is a few words; more would only lengthen the SQL
 ZERO = literal(0)
@@ -60,7 +61,7 @@ def concepts(text: str, groups: list[tuple[str, ...]]) -> list[Concept]:
             found.append(Concept(tuple(dict.fromkeys(alternatives))))
             pieces = [part for piece in pieces for part in piece.split(phrase)]
     for piece in pieces:
-        found += [Concept(((word,),)) for word in words(piece)]
+        found += [Concept(((word,),)) for word in query_words(piece)]
     return list(dict.fromkeys(found))[:MAX_CONCEPTS]
 
 

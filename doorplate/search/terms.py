@@ -6,10 +6,10 @@ nearly two (paid once per worker, on its first search), in half the memory, with
 ``pkg_resources`` (a warning, so an error under the tests' ``filterwarnings``, on the setuptools
 releases that still ship it) and without writing a cache file to /tmp.
 
-A post is indexed in search mode (``cut_for_search``: 医疗保险 also as 医疗 and 保险), a query in
-plain mode (the words as typed), so a query's word is found inside a post's longer one. Both
-leave out punctuation and the particles and question words people type around what they want
-(怎么办, 的, 吗): they would otherwise be the words a post is missing.
+A post is indexed in search mode (``cut_for_search``: 停水通知 also as 停水 and 通知), so a
+query's word is found inside a post's longer one; a synonym is read in plain mode (all its
+words needed). Both leave out punctuation and the particles and question words people type
+around what they want (怎么办, 的, 吗): they would otherwise be the words a post is missing.
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def words(text: str) -> tuple[str, ...]:
     """The words of a query or a synonym, each once, in the order typed: a post has the phrase
     when it has all of them (最低生活保障: 最低, 生活, 保障)."""
     return tuple(dict.fromkeys(_kept(rjieba.cut(normalise(text)))))
+
+
+def query_words(text: str) -> tuple[str, ...]:
+    """The words of a query, a compound as the words inside it (停水通知: 停水, 通知), so that a
+    post with some of them is found (停水安排) and each weighs by its own rarity."""
+    found: list[str] = []
+    for word in words(text):
+        found += [part for part in _kept(rjieba.cut_for_search(word)) if part != word] or [word]
+    return tuple(dict.fromkeys(found))
 
 
 def index_words(text: str) -> set[str]:
