@@ -15,5 +15,6 @@ from doorplate.search import synonyms as synonym_list
 def synonyms(county: County) -> list[tuple[str, ...]]:  # noqa: F811 (the fixture's value)
     """The default list, as the migration seeds it (later tests start from empty tables)."""
     synonym_list.seed_defaults()
+    groups = synonym_list.groups()
     db.session.commit()
-    return synonym_list.groups()
+    return groups
