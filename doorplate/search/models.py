@@ -1,9 +1,10 @@
 """The search index (a post's terms) and the county's synonym list.
 
 The index is a plain table, ``post_term(term, post_id, weight)``, read with the same SQL on SQLite
-and PostgreSQL: a term lookup is its primary key's prefix. Full-text engines were the other way:
-SQLite's FTS5 and PostgreSQL's ``tsvector`` differ in syntax, ranking and Chinese support (neither
-segments Chinese), so both would need the terms from jieba anyway, and twice the query code.
+and PostgreSQL: a term lookup is a range of its primary key's index, which holds every column.
+Full-text engines were the other way: SQLite's FTS5 and PostgreSQL's ``tsvector`` differ in
+syntax, ranking and Chinese support (neither segments Chinese), so both would need the terms from
+jieba anyway, and twice the query code.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ class PostTerm(db.Model):
     __tablename__ = "post_term"
     __table_args__ = (CheckConstraint(f"weight IN ({TEXT}, {TITLE})", name="weight"),)
 
+    # The weight is part of the key so that the key's index answers a search by itself: on
+    # SQLite, reading it from the table instead costs a lookup per row (three times the query).
+    # A post has each term once (see ``index.post_terms``).
     term: Mapped[str] = mapped_column(String(TERM_MAX_LENGTH), primary_key=True)
     post_id: Mapped[int] = mapped_column(
         ForeignKey("post.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    weight: Mapped[int] = mapped_column(SmallInteger)
+    weight: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
     def __repr__(self) -> str:
         return f"<PostTerm {self.post_id} {self.term!r} {self.weight}>"

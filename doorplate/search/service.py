@@ -11,22 +11,22 @@ sees (its own, its town's and the county's, live now, as
 Ranking: each concept a post has adds its weight, twice over when it is in the title, and newer
 posts come first among equals. A concept's weight is its rarity (inverse document frequency,
 ``ln(1 + posts / posts with it)``): 停水 says more than 路, which is what saves place names jieba
-does not know (上垟 comes out as 上, 垟) from burying the one post that is about them. One grouped
-query over ``post_term`` does the matching, scoring and paging, the same SQL on SQLite and
-PostgreSQL (``MAX(CASE ...)`` per word, products for "all words of an alternative"), so a common
-word's thousands of rows never leave the database; the weights come from a count per word on the
-index beforehand, and a last query loads the page's posts.
+does not know (上垟 comes out as 上, 垟) from burying the one post that is about them.
+
+One query does the matching, scoring and paging, the same SQL on SQLite and PostgreSQL: it sums
+each post's rows of ``post_term`` into a bit mask of the words it has (and one of those in its
+title), so the work per row is one ``CASE``, and tests each alternative with ``mask & bits =
+bits`` per post; a common word's thousands of rows never leave the database. The weights come
+from a count per word on the index beforehand, and a last query loads the page's posts.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, or_, select
 from sqlalchemy.sql.expression import literal
 
 from doorplate.db import db, utcnow
@@ -38,6 +38,7 @@ from doorplate.search.models import TITLE, PostTerm
 from doorplate.search.terms import normalise, query_words, words
 
 MAX_CONCEPTS = 10  # a query is a few words; more would only lengthen the SQL
+MAX_WORDS = 62  # a post's words are bits of one BIGINT
 ZERO = literal(0)
 
 
@@ -62,7 +63,12 @@ def concepts(text: str, groups: list[tuple[str, ...]]) -> list[Concept]:
             pieces = [part for piece in pieces for part in piece.split(phrase)]
     for piece in pieces:
         found += [Concept(((word,),)) for word in query_words(piece)]
-    return list(dict.fromkeys(found))[:MAX_CONCEPTS]
+    kept: list[Concept] = []
+    for concept in dict.fromkeys(found):
+        if len(kept) == MAX_CONCEPTS or len(_words([*kept, concept])) > MAX_WORDS:
+            break
+        kept.append(concept)
+    return kept
 
 
 def find_posts(
@@ -81,21 +87,43 @@ def find_posts(
     conditions = [*visible_in(village, now or utcnow())]
     if category is not None:
         conditions.append(Post.category == category)
-    everywhere, in_title = _matched(asked)
-    weights = _weights(asked)
-    score = sum(
-        (w * (has + title) for w, has, title in zip(weights, everywhere, in_title, strict=True)),
-        ZERO,
+    words = _words(asked)
+    bit = case(
+        {word: literal(1 << n, BigInteger) for n, word in enumerate(words)}, value=PostTerm.term
     )
-    matching = (
-        select(PostTerm.post_id, func.count().over().label("total"))
-        .join(Post, Post.id == PostTerm.post_id)
-        .where(PostTerm.term.in_(_words(asked)), *conditions)
-        .group_by(PostTerm.post_id, Post.publish_at)
-        .having(sum(everywhere, ZERO) >= math.ceil(len(asked) / 2))
+    per_post = (  # the index alone: each post's words as bits, grouped before the join
+        select(
+            PostTerm.post_id.label("id"),
+            cast(func.sum(bit), BigInteger).label("anywhere"),
+            cast(func.sum(case((PostTerm.weight == TITLE, bit), else_=0)), BigInteger).label(
+                "in_title"
+            ),
+        )
+        .where(PostTerm.term.in_(words))
+        .group_by(PostTerm.post_id)
+        .subquery()
+    )
+    masks = [[_mask(alternative, words) for alternative in c.alternatives] for c in asked]
+    has = [_has(per_post.c.anywhere, m) for m in masks]
+    titled = [_has(per_post.c.in_title, m) for m in masks]
+    scored = (
+        select(
+            Post.id,
+            Post.publish_at,
+            sum(has, ZERO).label("hits"),
+            sum(
+                (w * (h + t) for w, h, t in zip(_weights(asked), has, titled, strict=True)), ZERO
+            ).label("score"),
+        )
+        .join(per_post, per_post.c.id == Post.id)
+        .where(*conditions)
+        .subquery()
+    )
+    matching = select(scored.c.id, func.count().over().label("total")).where(
+        scored.c.hits >= math.ceil(len(asked) / 2)
     )
     ranked = db.session.execute(
-        matching.order_by(score.desc(), Post.publish_at.desc(), PostTerm.post_id.desc())
+        matching.order_by(scored.c.score.desc(), scored.c.publish_at.desc(), scored.c.id.desc())
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
@@ -131,19 +159,11 @@ def _weights(asked: list[Concept]) -> list[ColumnElement[float]]:
     ]
 
 
-def _matched(asked: list[Concept]) -> tuple[list[ColumnElement[int]], list[ColumnElement[int]]]:
-    """Per post (grouped by post) and concept: 1 if the post has it, and 1 if in its title."""
-    anywhere = {w: _has(PostTerm.term == w) for w in _words(asked)}
-    titled = {w: _has(and_(PostTerm.term == w, PostTerm.weight == TITLE)) for w in anywhere}
-    return [_concept(c, anywhere) for c in asked], [_concept(c, titled) for c in asked]
+def _mask(alternative: tuple[str, ...], words: list[str]) -> int:
+    """The bits of an alternative's words (bit n: ``words[n]``)."""
+    return sum(1 << words.index(word) for word in alternative)
 
 
-def _has(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 if any of the post's rows meets ``condition``, else 0."""
-    return func.max(case((condition, 1), else_=0))
-
-
-def _concept(c: Concept, has: dict[str, ColumnElement[int]]) -> ColumnElement[int]:
-    """1 if an alternative of ``c`` has all its words' ``has`` 1, else 0."""
-    alternatives = [reduce(operator.mul, (has[w] for w in alt)) for alt in c.alternatives]
-    return case((reduce(operator.add, alternatives) > 0, 1), else_=0)
+def _has(bits: ColumnElement[int], masks: list[int]) -> ColumnElement[int]:
+    """1 if ``bits`` holds every word of one of the alternatives' ``masks``, else 0."""
+    return case((or_(*(bits.op("&")(mask) == mask for mask in masks)), 1), else_=0)

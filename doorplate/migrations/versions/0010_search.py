@@ -40,7 +40,7 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["post_id"], ["post.id"], name=op.f("fk_post_term_post_id_post"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("term", "post_id", name=op.f("pk_post_term")),
+        sa.PrimaryKeyConstraint("term", "post_id", "weight", name=op.f("pk_post_term")),
     )
     with op.batch_alter_table("post_term", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_post_term_post_id"), ["post_id"], unique=False)
