@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskCliRunner
 from publications.conftest import County
 from resident.conftest import T0
 from sqlalchemy import delete, func, select
@@ -210,4 +211,15 @@ def test_reindex_rebuilds_the_index(county: County, posts: dict[str, Post]) -> N
     assert index.reindex() == len(posts)
     after = db.session.execute(select(PostTerm.post_id, PostTerm.term, PostTerm.weight)).all()
     assert sorted(after) == sorted(before)
+    assert found(county, "医保") == [INSURANCE]
+
+
+def test_the_reindex_command(
+    runner: FlaskCliRunner, county: County, posts: dict[str, Post]
+) -> None:
+    db.session.execute(delete(PostTerm))
+    db.session.commit()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Indexed {len(posts)} published posts.\n"
     assert found(county, "医保") == [INSURANCE]
