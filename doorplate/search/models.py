@@ -28,8 +28,8 @@ class PostTerm(db.Model):
     __tablename__ = "post_term"
     __table_args__ = (CheckConstraint(f"weight IN ({TEXT}, {TITLE})", name="weight"),)
 
-    # The weight is part of the key so that the key's index answers a search by itself: on
-    # SQLite, reading it from the table instead costs a lookup per row (three times the query).
+    # The weight is part of the key so that the key's index answers a search by itself: read
+    # from the table instead, it costs a lookup per row (figures in BENCHMARKS.md).
     # A post has each term once (see ``index.post_terms``).
     term: Mapped[str] = mapped_column(String(TERM_MAX_LENGTH), primary_key=True)
     post_id: Mapped[int] = mapped_column(
