@@ -127,9 +127,9 @@ def find_posts(
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
-    if not ranked:
-        total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-        return PostPage([], total)
+    if not ranked:  # nothing, or a page past the last: how many there are, for the pager
+        counted = select(func.count()).select_from(matching.subquery())
+        return PostPage([], (db.session.scalar(counted) or 0) if page > 1 else 0)
     ids = [post_id for post_id, _total in ranked]
     posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(ids)))}
     return PostPage([posts[post_id] for post_id in ids], ranked[0].total)
