@@ -17,6 +17,7 @@ from doorplate.backup import cli as backup_cli
 from doorplate.bookings import cli as bookings_cli
 from doorplate.places import cli as places_cli
 from doorplate.plates import cli as plates_cli
+from doorplate.search import cli as search_cli
 from doorplate.staff import cli as staff_cli
 from doorplate.stats import cli as stats_cli
 from doorplate.stats import rollup as stats_rollup
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
         *bookings_cli.COMMANDS,
         *places_cli.COMMANDS,
         *plates_cli.COMMANDS,
+        *search_cli.COMMANDS,
         *staff_cli.COMMANDS,
         *stats_cli.COMMANDS,
         *stats_rollup.COMMANDS,

@@ -12,6 +12,7 @@ from doorplate.bookings.staff_views import console as bookings_console
 from doorplate.plates.views import console as plates_console
 from doorplate.publications.attachment_views import console as attachments_console
 from doorplate.publications.views import console as posts_console
+from doorplate.search.views import console as search_console
 from doorplate.staff.views import bp
 from doorplate.stats.report_views import console as reports_console
 from doorplate.stats.views import console as stats_console
@@ -23,5 +24,6 @@ bp.register_blueprint(services_console)
 bp.register_blueprint(bookings_console)
 bp.register_blueprint(stats_console)
 bp.register_blueprint(reports_console)
+bp.register_blueprint(search_console)
 
 __all__ = ["bp"]

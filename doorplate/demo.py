@@ -29,6 +29,7 @@ from doorplate.plates.service import issue_missing
 from doorplate.plates.tokens import plate_url
 from doorplate.publications import service as publications
 from doorplate.publications.models import Category, Table
+from doorplate.search import synonyms
 from doorplate.staff.audit import cli_actor
 from doorplate.staff.models import Role, StaffUser
 from doorplate.staff.service import create_staff
@@ -92,6 +93,17 @@ DEMO_POSTS = [
         "**缴费标准**：个人缴费每人每年400元；低保对象、特困人员由政府全额资助。\n\n"
         "**怎么缴**：通过“浙里办”或到村便民服务中心代缴。住院报销比例最高85%，"
         "大病保险起付线1.5万元。",
+    ),
+    DemoPost(
+        "county",
+        "admin",
+        3,
+        Category.POLICY,
+        "城乡居民最低生活保障申请指南",
+        "**谁可以申请**：家庭月人均收入低于最低生活保障标准（2027年每人每月1,180元），"
+        "且家庭财产符合规定的城乡居民。\n\n"
+        "**怎么申请**：户主带身份证、户口簿到村便民服务中心或镇社会事务办提出申请，"
+        "也可在“浙里办”网上申请。镇里20个工作日内审核，结果在村务公开栏公示7天。",
     ),
     DemoPost(
         "lingxi",
@@ -326,6 +338,7 @@ def seed_if_empty() -> bool:
             office_address=f"{village.town.name}{village.name}文化礼堂一楼",
             office_hours=OFFICE_HOURS,
         )
+    synonyms.seed_defaults()  # as the migration did, should the tables have been emptied since
     publish_demo_posts(staff, {v.code: v for v in villages})
     create_demo_services(staff, {v.code: v for v in villages})
     db.session.commit()

@@ -12,6 +12,7 @@ from doorplate.bookings.models import (
 from doorplate.places.models import Household, HouseholdStatus, Town, Village
 from doorplate.plates.models import Plate, PlateStatus, RevokeReason
 from doorplate.publications.models import Category, Post, PostScope, PostStatus
+from doorplate.search.models import PostTerm, Synonym
 from doorplate.staff.models import AuditEvent, Role, StaffUser
 from doorplate.stats.models import RollupDay, TownDay, VillageDay
 from doorplate.visits.models import Visit, VisitSalt, VisitWindow
@@ -30,6 +31,7 @@ __all__ = [
     "Post",
     "PostScope",
     "PostStatus",
+    "PostTerm",
     "RequestPhoto",
     "RevokeReason",
     "Role",
@@ -37,6 +39,7 @@ __all__ = [
     "Service",
     "Slot",
     "StaffUser",
+    "Synonym",
     "Town",
     "TownDay",
     "Village",

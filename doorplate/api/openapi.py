@@ -645,8 +645,9 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "q",
                     "in": "query",
-                    "description": "Only posts containing this text in the title or text "
-                    "(case-insensitive).",
+                    "description": "Only posts matching these words (segmented as Chinese "
+                    "words, expanded through the county's synonym list, particles ignored), "
+                    "best first: more words in the title, then more words, then newer.",
                     "schema": {"type": "string", "maxLength": params.QUERY_MAX_LENGTH},
                 },
                 {

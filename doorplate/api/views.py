@@ -30,6 +30,7 @@ from doorplate.plates import service as plates
 from doorplate.plates.models import Plate
 from doorplate.publications.models import Category
 from doorplate.publications.service import visible_posts
+from doorplate.search.service import find_posts as search_posts
 from doorplate.security import csrf
 from doorplate.stats.tallies import Period, Tally, tally
 
@@ -197,17 +198,17 @@ def _found(reference: str, phone_last4: str) -> Booking:
 
 @bp.get("/villages/<code>/posts")
 def village_posts(code: str) -> Response:
-    """A village's published posts with its town's and the county's, newest first, paged."""
+    """A village's published posts with its town's and the county's, newest first, paged; with
+    ``q``, those matching its words, best first, as the resident search page finds them."""
     village = registry.village_by_code(code)
     if village is None:
         raise ApiError(404, "not_found", _("There is no village with this code."))
     query = params.list_query(request.args)
-    found = visible_posts(
-        village,
-        category=query.category,
-        query=query.text,
-        page=query.page,
-        per_page=query.per_page,
+    paging = {"category": query.category, "page": query.page, "per_page": query.per_page}
+    found = (
+        search_posts(village, query.text, **paging)
+        if query.text
+        else visible_posts(village, **paging)
     )
     more = query.page * query.per_page < found.total
     following = {

@@ -42,6 +42,7 @@ from doorplate.publications.models import (
     PostStatus,
     Table,
 )
+from doorplate.search import index as search_index
 from doorplate.staff import audit
 from doorplate.staff.models import Role, StaffUser
 from doorplate.staff.service import Scope, scope_of
@@ -365,6 +366,7 @@ def approve(
         expires_at=expires_at,
         has_personal_data=personal,
     )
+    search_index.index_post(post)
     audit.record(
         actor,
         "post.approve",
@@ -439,6 +441,7 @@ def withdraw(actor: StaffUser, post: Post, now: datetime | None = None) -> Post:
         status=PostStatus.WITHDRAWN,
         withdrawn_at=now or utcnow(),
     )
+    search_index.drop_post(post.id)
     audit.record(actor, "post.withdraw", "post", post.id)
     return post
 
@@ -554,8 +557,8 @@ def live(now: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def _visible_in(village: Village, now: datetime) -> list[ColumnElement[bool]]:
-    """Live, and for this village, its town or the whole county."""
+def visible_in(village: Village, now: datetime) -> list[ColumnElement[bool]]:
+    """Live, and for this village, its town or the whole county (the lists and the search)."""
     return [
         *live(now),
         or_(
@@ -570,31 +573,22 @@ def visible_posts(
     village: Village,
     *,
     category: Category | None = None,
-    query: str | None = None,
     page: int = 1,
     per_page: int = 20,
     now: datetime | None = None,
 ) -> PostPage:
     """What a resident of ``village`` sees, newest first: its own, its town's and the county's
-    published posts, optionally of one ``category`` and containing ``query`` in title or text."""
-    conditions = _visible_in(village, now or utcnow())
+    published posts, optionally of one ``category`` (searching is :mod:`doorplate.search`'s)."""
+    conditions = visible_in(village, now or utcnow())
     if category is not None:
         conditions.append(Post.category == category)
-    text = unicodedata.normalize("NFC", (query or "").strip())
-    if text:
-        conditions.append(
-            or_(
-                Post.title.icontains(text, autoescape=True),
-                Post.body.icontains(text, autoescape=True),
-            )
-        )
     return _page(conditions, [Post.publish_at.desc(), Post.id.desc()], page, per_page)
 
 
 def visible_post(village: Village, post_id: int, now: datetime | None = None) -> Post | None:
     """One post a resident of ``village`` may read now; None otherwise, as for an unknown id."""
     return db.session.scalar(
-        select(Post).where(Post.id == post_id, *_visible_in(village, now or utcnow()))
+        select(Post).where(Post.id == post_id, *visible_in(village, now or utcnow()))
     )
 
 
@@ -608,7 +602,7 @@ def latest_by_category(
         .over(partition_by=Post.category, order_by=[Post.publish_at.desc(), Post.id.desc()])
         .label("rank")
     )
-    ranked = select(Post.id, rank).where(*_visible_in(village, now or utcnow())).subquery()
+    ranked = select(Post.id, rank).where(*visible_in(village, now or utcnow())).subquery()
     posts = db.session.scalars(
         select(Post)
         .join(ranked, ranked.c.id == Post.id)

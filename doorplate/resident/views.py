@@ -26,6 +26,7 @@ from doorplate.publications import service as publications
 from doorplate.publications.models import CATEGORY_LABELS, Category
 from doorplate.resident import content, page_cache
 from doorplate.resident.preferences import large_text
+from doorplate.search.service import find_posts as search_posts
 from doorplate.security import csp_nonce
 from doorplate.staff.access import load_current_staff
 from doorplate.staff.models import StaffUser
@@ -183,21 +184,26 @@ def category(code: str, category: str) -> str:
 
 @bp.get("/v/<code>/search")
 def search(code: str) -> str:
-    """Posts the village sees whose title or text contains the words typed (a plain GET form)."""
+    """Posts the village sees that match the words typed, best first (a plain GET form).
+
+    Finding nothing is no dead end: the page offers the village's categories that have posts
+    and the village office's phone.
+    """
     village = _village(code)
     query = content.search_text(request.args.get("q"))
     page = _page_number()
-    found = (
-        publications.visible_posts(village, query=query, page=page, per_page=content.PER_PAGE)
-        if query
-        else None
-    )
+    found = search_posts(village, query, page=page, per_page=content.PER_PAGE) if query else None
+    suggested = []
+    if found is not None and not found.total:
+        with_posts = publications.latest_by_category(village, per_category=1)
+        suggested = [category for category in Category if category in with_posts]
     return render_template(
         "resident/search.html",
         village=village,
         query=query,
         posts=found.posts if found else [],
         pager=_pager(page, found.total) if found else None,
+        suggested=suggested,
     )
 
 

@@ -130,8 +130,11 @@ def test_a_category_filter_and_a_search(api: FlaskClient, county: County) -> Non
     )
     assert titles(api.get(A, query_string={"category": "finance"})) == ["季度财务"]
     assert titles(api.get(A, query_string={"category": "policy"})) == ["医保政策解读"]
-    assert titles(api.get(A, query_string={"q": "修"})) == ["季度财务", "修路通知"]  # title or text
-    assert titles(api.get(A, query_string={"q": "修", "category": "notice"})) == ["修路通知"]
+    # Words in the title or the text, the title first: the resident search page's search.
+    assert titles(api.get(A, query_string={"q": "修路 村道"})) == ["修路通知", "季度财务"]
+    assert titles(api.get(A, query_string={"q": "修路 村道", "category": "finance"})) == [
+        "季度财务"
+    ]
     assert titles(api.get(A, query_string={"q": "100%_"})) == []  # wildcards are literal
     assert len(titles(api.get(A, query_string={"category": "", "q": " "}))) == 3  # empty = absent
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from doorplate.db import db
 from doorplate.publications import service
 from doorplate.publications.models import Category, Post, PostState
@@ -139,32 +137,6 @@ def test_filter_by_category(county: County) -> None:
     assert visible(county, category=Category.FINANCE) == ["账目"]
     assert visible(county, category=Category.POLICY) == ["医保政策"]
     assert visible(county, category=Category.PARTY) == []
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("低保", ["低保名单公示"]),
-        ("WIFI", ["Wifi 覆盖"]),  # case-insensitive
-        ("村道", ["Wifi 覆盖"]),  # in the text
-        ("100%", ["百分百"]),  # LIKE wildcards are literal
-        ("_", ["下划线"]),
-        ("%", ["百分百"]),
-        ("\\", []),
-        ("  ", ["百分百", "下划线", "Wifi 覆盖", "低保名单公示"]),
-    ],
-)
-def test_search_in_title_and_text(county: County, query: str, expected: list[str]) -> None:
-    for title, body in [
-        ("低保名单公示", "名单如下"),
-        ("Wifi 覆盖", "村道沿线已覆盖"),
-        ("下划线", "a_b"),
-        ("百分百", "完成率100%"),
-    ]:
-        published(
-            county.editor_a, county.reviewer_a, village=county.a, title=title, body=body, now=T0
-        )
-    assert visible(county, query=query) == expected
 
 
 def test_latest_by_category_for_the_village_home(county: County) -> None:
