@@ -6,7 +6,8 @@ extension checks every request in a global ``before_request`` hook, which cost ~
 scan, the page that must stay fast; here only the decorated views (and the plate views' unknown
 code branches) pay for a check.
 
-Counts are kept per client address and per *bucket* (the config key naming the limit, so a page
+Counts are kept per client address (an IPv6 one by its /64: :mod:`doorplate.clients`) and per
+*bucket* (the config key naming the limit, so a page
 and its API share one count) in ``RATELIMIT_STORAGE_URI``: memory on the embedded default (per
 worker), Redis in production so every worker shares one count, under ``RATELIMIT_KEY_PREFIX``
 (by default ``doorplate:<county code>``, so two instances can share one Redis). Limits are strings
@@ -42,6 +43,8 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
+
+from doorplate.clients import client_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION = "doorplate.ratelimit"
@@ -178,5 +181,5 @@ def refused(config_key: str) -> TooManyRequests | None:
     (for error handlers, which must return their answer rather than raise it)."""
     limiter: Limiter = current_app.extensions[EXTENSION]
     items = parse_many(current_app.config[config_key])
-    wait = limiter.hit(config_key, request.remote_addr or "", items)
+    wait = limiter.hit(config_key, client_key(request.remote_addr or ""), items)
     return None if wait is None else TooManyRequests(retry_after=wait)

@@ -34,8 +34,9 @@ unhindered, then one per wait each; nothing short of a lock stops that, and a lo
 strangers lock clerks out. Against it stand the per-address limit, the ten-character minimum
 password, a slow hash, and the clerk being told the count.
 
-An IPv6 address counts by its /64 network, which one household or phone is given whole: else a
-single machine could step through addresses, each "one that has not failed".
+An IPv6 address counts by its /64 network (:mod:`doorplate.clients`), which one household or
+phone is given whole: else a single machine could step through addresses, each "one that has not
+failed".
 
 Two attempts from one address arriving together may both be checked (the wait is read, not
 claimed); the per-address limit bounds such bursts. A successful sign-in clears the account's
@@ -45,7 +46,6 @@ count and waits, after telling the clerk how many failures there were.
 from __future__ import annotations
 
 import functools
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,12 +56,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from doorplate.clients import client_key
 from doorplate.db import db, utcnow
 from doorplate.staff import audit
 from doorplate.staff.models import ADDRESS_LENGTH, SignInFailure, StaffUser
 from doorplate.staff.service import StaffError, check_new_password, end_sessions, hash_password
 
-IPV6_NETWORK_PREFIX = 64  # what one subscriber (a home, a phone) is given
 # At most 2^MAX_DOUBLINGS times the first delay: the cap is reached long before, and the power
 # must not grow with an attacker's count.
 MAX_DOUBLINGS = 32
@@ -147,16 +147,9 @@ def clear_delays(actor: audit.Actor, user: StaffUser) -> None:
 
 
 def address_key(address: str) -> str:
-    """Where an attempt comes from, as the delays count it: an IPv4 address, or an IPv6 /64."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:ADDRESS_LENGTH]
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
-    return str(parsed)
+    """Where an attempt comes from, as the delays count it (:func:`clients.client_key`), cut to
+    the column's length."""
+    return client_key(address)[:ADDRESS_LENGTH]
 
 
 def _password_accepted(

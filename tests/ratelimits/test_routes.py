@@ -64,6 +64,25 @@ def test_unknown_codes_on_the_plate_page_are_limited_with_a_page_saying_to_wait(
     assert other.status_code == 404
 
 
+def test_an_ipv6_client_counts_by_its_64_network_not_address_by_address(
+    client: FlaskClient, place: Place
+) -> None:
+    """One phone or home is given a whole /64: stepping through it must not reset the count."""
+    network = "2001:db8:1:2::"
+    statuses = [
+        _get(client, f"/P/{UNKNOWN}", environ_base={"REMOTE_ADDR": f"{network}{n:x}"}).status_code
+        for n in range(1, 5)
+    ]
+    assert statuses == [404, 404, 404, 429]
+    mapped = "::ffff:10.7.7.7"  # an IPv4 client seen through an IPv6 socket is that IPv4 client
+    assert [
+        _get(client, f"/P/{UNKNOWN}", environ_base={"REMOTE_ADDR": address}).status_code
+        for address in ("10.7.7.7", mapped, "10.7.7.7", mapped)
+    ] == [404, 404, 404, 429]
+    neighbour = _get(client, f"/P/{UNKNOWN}", environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"})
+    assert neighbour.status_code == 404  # the next /64 is another subscriber
+
+
 def test_the_refusal_says_how_long_to_wait_in_words(
     app: Flask, client: FlaskClient, place: Place
 ) -> None:
