@@ -117,8 +117,10 @@ def _exports(payload: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_no_export_writes_a_formula(payload: str) -> None:
     for export, cells in _exports(payload).items():
-        # XML reads a carriage return back as a line feed.
-        written = payload.replace("\r", "\n") if "xlsx" in export else payload
+        if "xlsx" in export:  # XML may read a carriage return back as a line feed (lxml keeps it)
+            cells, written = [c.replace("\r", "\n") for c in cells], payload.replace("\r", "\n")
+        else:
+            written = payload
         found = [cell for cell in cells if written in cell]
         assert found, f"{export}: the payload is not in the file, so this proves nothing"
         assert all(cell == PREFIX + written for cell in found), f"{export}: {found}"
