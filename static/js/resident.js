@@ -109,6 +109,11 @@
     return out;
   }
 
+  // Words of a Latin script need a space between them; Chinese characters and line ends do not.
+  function joiner(before, after) {
+    return /[A-Za-z0-9.,;:!?)]$/.test(before) && /^[A-Za-z0-9(]/.test(after) ? " " : "";
+  }
+
   // Consecutive pieces in one language make one utterance.
   function utterances() {
     var roots = document.querySelectorAll("[data-read]");
@@ -117,14 +122,14 @@
     }
     var said = [];
     Array.prototype.forEach.call(roots, function (root) {
-      pieces(root, []).forEach(function (piece) {
+      pieces(root, []).concat([["\n", null]]).forEach(function (piece) {
         var last = said[said.length - 1];
         if (piece[1] === null) {
           if (last && !/\n$/.test(last.text)) {
             last.text += "\n";
           }
         } else if (last && last.lang === piece[1]) {
-          last.text += /\n$/.test(last.text) ? piece[0] : " " + piece[0];
+          last.text += joiner(last.text, piece[0]) + piece[0];
         } else {
           said.push({ text: piece[0], lang: piece[1] });
         }

@@ -61,9 +61,7 @@ def test_two_households_of_a_village_see_the_same_page_but_for_the_address(
     assert [href.split("?")[0] for href in with_token] == [
         "/text/large",
         "/lang/zh",
-        f"/P/{token1}/services",  # the first screen's tiles
-        f"/P/{token1}/services#requests",
-        f"/P/{token1}/services",  # the services section
+        f"/P/{token1}/services",
         f"/P/{token1}/services#requests",
     ]
 
