@@ -1,4 +1,5 @@
-"""A post's stored HTML made fit for a phone, as it is shown (resident page and staff preview).
+"""A post's stored HTML made fit for a phone, as it is shown (resident page and the staff
+preview's phone-width view).
 
 ``Post.body_html`` is sanitised once, when the post is saved, and holds no words of the reader's
 language; what depends on the reader (the scroll hint of a table in their language) or on the
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from doorplate.resident.content import tel_uri
@@ -51,6 +53,14 @@ class Labels:
 
     region: Callable[[int], str]  # the n-th table's label, e.g. "表格 2：停水通知"
     hint: str  # "左右滑动查看"
+
+
+def labels_for(title: str) -> Labels:
+    """The reader's words for the tables of the post titled ``title``."""
+    return Labels(
+        region=lambda number: _("Table %(number)s: %(title)s", number=number, title=title),
+        hint=_("Swipe sideways to see more"),
+    )
 
 
 def for_phone(html: str, labels: Labels, office_phone: str | None = None) -> Markup:

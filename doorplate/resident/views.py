@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -248,15 +247,13 @@ def post(code: str, post_id: int) -> str:
     if found is None:
         abort(404)
     table = found.table
-    labels = post_html.Labels(
-        region=lambda number: _("Table %(number)s: %(title)s", number=number, title=found.title),
-        hint=_("Swipe sideways to see more"),
-    )
     return render_template(
         "resident/post.html",
         village=village,
         post=found,
-        body=post_html.for_phone(found.body_html, labels, village.office_phone),
+        body=post_html.for_phone(
+            found.body_html, post_html.labels_for(found.title), village.office_phone
+        ),
         images=attachments.image_sizes(list(found.attachments)),
         table=table,
         numeric=content.numeric_columns(table) if table else frozenset(),
