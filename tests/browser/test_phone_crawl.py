@@ -166,6 +166,8 @@ def test_wide_markdown_table_scrolls_in_its_region_with_a_hint_and_a_total_row(
         region.evaluate("e => { e.scrollLeft = 400; }")
         after = first.bounding_box()
         assert before is not None and after is not None and after["x"] == before["x"]  # sticky
+        hint = region.locator(".swipe-hint").bounding_box()
+        assert hint is not None and 0 <= hint["x"] < 360  # the hint stays in view too
         phone.get_by_role("link", name="0577-68711001").first.wait_for()
         assert phone.locator(".body a.tel").first.get_attribute("href") == "tel:057768711001"
         assert phone.locator(".body .nowrap", has_text="14:00-17:30").count() == 1
