@@ -34,7 +34,7 @@ from doorplate.places.models import Village
 from doorplate.plates import service as plates
 from doorplate.publications import attachments
 from doorplate.publications import service as publications
-from doorplate.publications.models import CATEGORY_LABELS, Category
+from doorplate.publications.models import CATEGORY_LABELS, Category, Post
 from doorplate.resident import content, page_cache, post_html
 from doorplate.resident.preferences import large_text
 from doorplate.security import csp_nonce
@@ -254,11 +254,21 @@ def post(code: str, post_id: int) -> str:
         body=post_html.for_phone(
             found.body_html, post_html.labels_for(found.title), village.office_phone
         ),
-        images=attachments.image_sizes(list(found.attachments)),
+        images=_photos_not_in_the_text(found),
         table=table,
         numeric=content.numeric_columns(table) if table else frozenset(),
         last_day=content.last_day(found),
     )
+
+
+def _photos_not_in_the_text(post: Post) -> dict[int, tuple[int, int]]:
+    """The sizes of the post's pictures to show below its text: those the text does not show
+    already (``![…](/posts/<post>/files/<n>)``)."""
+    return {
+        file_id: size
+        for file_id, size in attachments.image_sizes(list(post.attachments)).items()
+        if f'src="/posts/{post.id}/files/{file_id}"' not in post.body_html
+    }
 
 
 def _village(code: str) -> Village:
