@@ -266,3 +266,36 @@ def test_read_aloud_reads_every_figure_of_a_table_in_chinese_on_the_english_inte
         assert FINANCE_TITLE in home
     finally:
         context.close()
+
+
+def test_the_way_home_leads_back_to_the_plate_that_was_scanned(
+    browser: Browser, live_server: str, demo_county: Demo
+) -> None:
+    """From the plate to a post and back to the household's own page (its address); a tab that
+    never saw the plate, or has no JavaScript, goes to the village's home."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live_server}{demo_county.finance}")  # a shared link: no plate in this tab
+        home = phone.get_by_role("link", name="返回渡龙村")
+        assert home.get_attribute("href") == f"/v/{demo_county.village}/"
+        phone.goto(f"{live_server}/P/{demo_county.token}")
+        address = phone.locator("h1").inner_text()
+        phone.get_by_role("link", name=FINANCE_TITLE).click()
+        phone.wait_for_url(f"**{demo_county.finance}")
+        phone.get_by_role("link", name="返回渡龙村").click()
+        phone.wait_for_url(f"**/P/{demo_county.token}")
+        assert phone.locator("h1").inner_text() == address
+    finally:
+        context.close()
+    no_js = browser.new_context(
+        viewport={"width": 360, "height": 640}, locale="zh-CN", java_script_enabled=False
+    )
+    page = no_js.new_page()
+    try:
+        page.goto(f"{live_server}/P/{demo_county.token}")
+        page.goto(f"{live_server}{demo_county.finance}")
+        href = page.get_by_role("link", name="返回渡龙村").get_attribute("href")
+        assert href == f"/v/{demo_county.village}/"
+    finally:
+        no_js.close()
