@@ -10,11 +10,13 @@ are created, given hours and their slots generated through the catalogue's use c
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import time, timedelta
 
 from flask import current_app
+from PIL import Image, ImageDraw
 from sqlalchemy import exists, select
 
 from doorplate.bookings import catalogue
@@ -27,6 +29,7 @@ from doorplate.places.service import import_households, update_village_contact
 from doorplate.plates.models import Plate, PlateStatus
 from doorplate.plates.service import issue_missing
 from doorplate.plates.tokens import plate_url
+from doorplate.publications import attachments
 from doorplate.publications import service as publications
 from doorplate.publications.models import Category, Table
 from doorplate.search import synonyms
@@ -80,6 +83,7 @@ class DemoPost:
     town: str | None = None
     table: Table | None = None
     name_columns: tuple[int, ...] = ()  # masked with one click before submitting
+    photo: str | None = None  # a picture drawn at seeding time and attached under this name
 
 
 DEMO_POSTS = [
@@ -187,6 +191,36 @@ DEMO_POSTS = [
             ),
         ),
         name_columns=(1,),
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        3,
+        Category.FINANCE,
+        "渡龙村2026年1-10月村级工程项目资金明细",
+        "1-10月村级工程项目资金使用情况如下，详细凭证可到村务监督委员会查阅，"
+        "咨询电话 0577-68711001（工作日 8:30-12:00，14:00-17:30）。\n\n"
+        "| 项目 | 预算（元） | 上级补助（元） | 村集体自筹（元） | 已支付（元） | 未支付（元） "
+        "| 施工单位 | 完工时间 | 说明 |\n"
+        "|---|--:|--:|--:|--:|--:|---|---|---|\n"
+        "| 上垟路路面硬化 | 320,000.00 | 200,000.00 | 120,000.00 | 233,600.00 | 86,400.00 "
+        "| 苍南县某建设有限公司 | 2026-09-30 | 尾款待审计后支付 |\n"
+        "| 文化礼堂屋顶修缮 | 85,000.00 | 50,000.00 | 35,000.00 | 85,000.00 | 0.00 "
+        "| 灵溪镇某建筑队 | 2026-06-15 | 已验收 |\n"
+        "| 埭头巷路灯安装 | 42,600.00 | 30,000.00 | 12,600.00 | 21,300.00 | 21,300.00 "
+        "| 苍南县某电力工程公司 | 2026-11-20 | 施工中 |\n"
+        "| 合计 | 447,600.00 | 280,000.00 | 167,600.00 | 339,900.00 | 107,700.00 | | | |\n",
+        village=DULONG,
+    ),
+    DemoPost(
+        "dulong",
+        "lingxi",
+        2,
+        Category.AFFAIRS,
+        "上垟路路面硬化工程完工",
+        "上垟路路面硬化工程已完工，欢迎村民监督工程质量。下面是完工后的路面照片。",
+        village=DULONG,
+        photo="上垟路完工照片.jpg",
     ),
     DemoPost(
         "dulong",
@@ -345,6 +379,18 @@ def seed_if_empty() -> bool:
     return True
 
 
+def demo_photo() -> bytes:
+    """A JPEG drawn now (a road under a sky), so the repository holds no binary file."""
+    picture = Image.new("RGB", (1200, 800), (135, 190, 235))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 450, 1200, 800), fill=(110, 150, 90))
+    draw.polygon([(480, 450), (720, 450), (1100, 800), (100, 800)], fill=(95, 95, 100))
+    draw.line([(600, 460), (600, 800)], fill=(250, 250, 250), width=8)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def publish_demo_posts(staff: dict[str, StaffUser], villages: dict[str, Village]) -> None:
     """Write, (mask,) submit and approve :data:`DEMO_POSTS`, dated a few days back so the
     village page shows a realistic spread of dates."""
@@ -363,6 +409,8 @@ def publish_demo_posts(staff: dict[str, StaffUser], villages: dict[str, Village]
         )
         if demo.name_columns:
             publications.mask_personal_data(author, post, demo.name_columns)
+        if demo.photo:
+            attachments.add_attachment(author, post, demo.photo, demo_photo())
         publications.submit(author, post, now=at)
         publications.approve(reviewer, post, now=at + timedelta(hours=1))
 

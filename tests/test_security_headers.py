@@ -239,7 +239,7 @@ def test_a_post_page_allows_its_read_aloud_script_by_nonce(
         )
         html = response.get_data(as_text=True)
         assert_inline_code_carries(html, nonce_of(response))
-        assert f'src="/static/js/read-aloud.js" nonce="{nonce_of(response)}"' in html
+        assert f'src="/static/js/resident.js" nonce="{nonce_of(response)}"' in html
     assert nonce_of(first) != nonce_of(second)
     assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
 

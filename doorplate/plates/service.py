@@ -36,7 +36,12 @@ class PlateNotFound(PlateError):
 
 
 class PlateRevoked(PlateError):
-    """The plate existed but was revoked: the scan gets 410, not the household."""
+    """The plate existed but was revoked: the scan gets 410, not the household (only its
+    village, whose office can issue the new plate)."""
+
+    def __init__(self, raw_token: str, village_id: int | None = None) -> None:
+        super().__init__(raw_token)
+        self.village_id = village_id
 
 
 def issue_missing(
@@ -114,7 +119,7 @@ def scan(raw_token: str) -> Scanned:
         raise PlateNotFound(raw_token)
     plate_id, token, status, household_id, village_id, address = row
     if status != PlateStatus.ACTIVE.value:
-        raise PlateRevoked(raw_token)
+        raise PlateRevoked(raw_token, village_id)
     return Scanned(plate_id, token, household_id, village_id, address)
 
 

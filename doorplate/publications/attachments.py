@@ -22,6 +22,7 @@ every change is audited.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from PIL import Image
 from sqlalchemy import func, select
 
 from doorplate.db import db, utcnow
@@ -259,3 +261,36 @@ def _sized(data: bytes, config: Mapping[str, Any]) -> str | None:
     if len(data) > limit:
         raise Refused(_("it is larger than %(limit)s", limit=filesize(limit)))
     return detect(data)
+
+
+# --- pictures shown in the post ------------------------------------------------------------
+
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+_HEADER_BYTES = 64 * 1024  # re-encoded images carry no metadata: the size is in the first bytes
+_sizes: dict[str, tuple[int, int]] = {}  # by checksum: a file's bytes never change
+
+
+def image_sizes(files: list[Attachment]) -> dict[int, tuple[int, int]]:
+    """Width and height of each image among ``files``, by attachment id, so the post page can
+    show them inline with their size set (no jump while they load, lazily loaded).
+
+    Read from the first bytes of the stored file (SQL ``substr``), once per process and file:
+    a post page never loads a whole picture to draw its ``<img>``.
+    """
+    sizes = {}
+    for file in files:
+        if file.media_type not in IMAGE_TYPES:
+            continue
+        if file.sha256 not in _sizes:
+            head = db.session.scalar(
+                select(func.substr(Attachment.content, 1, _HEADER_BYTES)).where(
+                    Attachment.id == file.id
+                )
+            )
+            try:
+                with Image.open(io.BytesIO(head)) as image:
+                    _sizes[file.sha256] = image.size
+            except (OSError, ValueError, TypeError):
+                continue  # not readable from its header: it stays a download only
+        sizes[file.id] = _sizes[file.sha256]
+    return sizes

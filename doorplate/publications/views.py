@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from doorplate.bounds import json_loads, page_number
@@ -48,6 +49,7 @@ from doorplate.publications.models import (
     PostStatus,
     Table,
 )
+from doorplate.resident import post_html
 from doorplate.staff import audit
 from doorplate.staff.access import current_scope, current_staff, staff_required
 from doorplate.staff.models import Role
@@ -79,6 +81,12 @@ class Preview:
     body_html: str
     table: Table | None
     findings: list[privacy.Finding]
+
+    @property
+    def on_a_phone(self) -> Markup:
+        """The text as residents' phones show it (tables in their scroll regions, numbers
+        linked), for the preview's phone-width view."""
+        return post_html.for_phone(self.body_html, post_html.labels_for(self.title))
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -22,9 +32,10 @@ from doorplate.i18n import chosen_lang
 from doorplate.places import registry
 from doorplate.places.models import Village
 from doorplate.plates import service as plates
+from doorplate.publications import attachments
 from doorplate.publications import service as publications
-from doorplate.publications.models import CATEGORY_LABELS, Category
-from doorplate.resident import content, page_cache
+from doorplate.publications.models import CATEGORY_LABELS, Category, Post
+from doorplate.resident import content, page_cache, post_html
 from doorplate.resident.preferences import large_text
 from doorplate.search.service import find_posts as search_posts
 from doorplate.security import csp_nonce
@@ -54,18 +65,43 @@ def _labels() -> dict[str, Any]:
 
 
 bp.add_app_template_filter(content.tel_uri)
+bp.add_app_template_filter(post_html.keep_time_ranges)
+bp.add_app_template_filter(post_html.is_total)
+
+
+@bp.app_context_processor
+def _content_lang() -> dict[str, Markup]:
+    """``{{ zh }}`` on an element of Chinese content (a title, a post, a village's name): on the
+    English interface it says ``lang="zh-CN"``, so a screen reader or read-aloud uses a Chinese
+    voice for it; on the Chinese one the page's own language already does."""
+    return {"zh": Markup("") if chosen_lang() == "zh" else Markup(' lang="zh-CN"')}
 
 
 @bp.errorhandler(NotFound)
 def _not_found(_error: NotFound) -> ResponseReturnValue:
-    """An unknown village, category or post, or one not (or no longer) shown: one neutral page."""
-    return render_template("resident/not_found.html"), 404
+    """An unknown village, category or post, or one not (or no longer) shown: one neutral page,
+    with the village's call button and home when the address names a village."""
+    code = (request.view_args or {}).get("code")
+    village = registry.village_by_code(code) if isinstance(code, str) else None
+    return render_template("resident/not_found.html", village=village), 404
 
 
 @bp.get("/")
 def index() -> str:
     """What someone who types the bare address sees: what this is and how to use their plate."""
     return render_template("resident/index.html", county_name=current_app.config["COUNTY_NAME"])
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where every browser asks for it (an SVG, a few hundred bytes), kept by
+    browsers for a week instead of a 404 on every first visit."""
+    response = send_from_directory(
+        current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml"
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
 
 
 @bp.get("/p/<path:token>")
@@ -86,9 +122,10 @@ def plate(token: str) -> ResponseReturnValue:
     with reading():
         try:
             scanned = plates.scan(token)
-        except plates.PlateRevoked:
+        except plates.PlateRevoked as revoked:
             ratelimit.check(ratelimit.PLATE_LOOKUPS)
-            return render_template("resident/plate_gone.html", lang_next="/"), 410
+            village = registry.village_by_id(revoked.village_id) if revoked.village_id else None
+            return render_template("resident/plate_gone.html", lang_next="/", village=village), 410
         except plates.PlateNotFound:
             ratelimit.check(ratelimit.PLATE_LOOKUPS)
             return render_template("resident/plate_unknown.html", lang_next="/"), 404
@@ -220,10 +257,24 @@ def post(code: str, post_id: int) -> str:
         "resident/post.html",
         village=village,
         post=found,
+        body=post_html.for_phone(
+            found.body_html, post_html.labels_for(found.title), village.office_phone
+        ),
+        images=_photos_not_in_the_text(found),
         table=table,
         numeric=content.numeric_columns(table) if table else frozenset(),
         last_day=content.last_day(found),
     )
+
+
+def _photos_not_in_the_text(post: Post) -> dict[int, tuple[int, int]]:
+    """The sizes of the post's pictures to show below its text: those the text does not show
+    already (``![…](/posts/<post>/files/<n>)``)."""
+    return {
+        file_id: size
+        for file_id, size in attachments.image_sizes(list(post.attachments)).items()
+        if f'src="/posts/{post.id}/files/{file_id}"' not in post.body_html
+    }
 
 
 def _village(code: str) -> Village:

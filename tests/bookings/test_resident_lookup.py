@@ -302,12 +302,14 @@ def test_the_plate_page_links_to_booking_with_the_households_own_token(
         html = client.get(f"/P/{token}").get_data(as_text=True)
         links = dict(
             (unescape(label), href)
-            for href, label in re.findall(r'<a class="more" href="([^"]+)">([^<]+)</a>', html)
+            for href, label in re.findall(
+                r'<li class="service"><a href="([^"]+)">([^<]+)</a>', html
+            )
         )
         assert links == {
             "Book a service": f"/P/{token}/services",
             "Report a problem": f"/P/{token}/services#requests",
-            "My booking": "/booking",
+            "My booking": f"/booking?v={village.code}",
         }
         other = second if token == first else first
         assert other not in html

@@ -95,7 +95,7 @@ def test_plate_page_lists_the_villages_posts_i18n(
     assert phone.locator("main .posts li").count() == 18  # the newest 3 of each category
     assert phone.locator(".tag", has_text="县").count() == 1
     assert phone.locator(".tag", has_text="镇").count() == 1
-    assert phone.get_by_role("link", name="0577-68711001").get_attribute("href") == (
+    assert phone.get_by_role("link", name="0577-68711001", exact=True).get_attribute("href") == (
         "tel:057768711001"
     )
     assert phone.get_by_role("searchbox", name="搜索公开信息").is_visible()
@@ -254,7 +254,12 @@ def test_read_aloud_speaks_the_post_in_the_page_language_i18n(
     spoken = phone.evaluate("window.__spoken")
     assert len(spoken) == 1 and spoken[0]["lang"] == "zh-CN"
     assert spoken[0]["text"].startswith(TABLE_TITLE + "\n10月份收支明细如下")
-    assert "村务监督委员会" in spoken[0]["text"]
+    assert "请向村务监督委员会反映" in spoken[0]["text"]  # inline emphasis read through
+    # The table too, row by row, each figure with its column and unit.
+    assert (
+        "项目：合计，收入：120,000.00元，支出：111,000.00元，说明：结余9,000.00元。"
+        in (spoken[0]["text"])
+    )
     stop = phone.get_by_role("button", name="停止朗读")
     assert stop.is_visible()
     screenshot(phone, "reading")

@@ -250,6 +250,41 @@ def test_a_forged_place_is_refused_and_nothing_saved(county: County, sign_in: Si
     assert posts() == []
 
 
+def test_preview_shows_the_post_as_a_phone_does(county: County, sign_in: SignIn) -> None:
+    """The clerk sees what a resident's phone will: a wide table in its scroll region with the
+    hint and its total row marked, an office number as a tel: link, inside a 360 px box."""
+    client = sign_in(county.editor_a)
+    columns = 9
+    body = (
+        "咨询电话 0577-64711234。\n\n"
+        + "| "
+        + " | ".join(f"第{n}列" for n in range(columns))
+        + " |\n"
+        + "|"
+        + "---|" * columns
+        + "\n"
+        + "| 上垟路 | "
+        + " | ".join("1,000.00" for _ in range(columns - 1))
+        + " |\n"
+        + "| 合计 | "
+        + " | ".join("1,000.00" for _ in range(columns - 1))
+        + " |\n"
+    )
+    preview = page(
+        client.post("/staff/posts/new", data={**fields(county, body=body), "preview": "1"})
+    )
+    phone = re.search(r'<div class="phone-view".*?</section>', preview, re.S)
+    assert phone is not None
+    assert re.search(
+        r'<div class="table-scroll" role="region" aria-label="Table 1: [^"]+" tabindex="0">'
+        r'<p class="swipe-hint">Swipe sideways to see more</p><table>',
+        phone.group(0),
+    )
+    assert re.search(r'<tr class="total">\s*<td>合计</td>', phone.group(0))
+    assert '<a class="tel" href="tel:057764711234">0577-64711234</a>' in phone.group(0)
+    assert posts() == []
+
+
 def test_preview_saves_nothing_and_saving_afterwards_keeps_the_previewed_table(
     county: County, sign_in: SignIn
 ) -> None:

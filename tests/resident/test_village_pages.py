@@ -32,7 +32,7 @@ CATEGORY_HEADINGS = [
 
 def _titles(html: str) -> list[str]:
     """The titles of the listed posts, in page order."""
-    return re.findall(r'<li><a href="/v/\d+/posts/\d+">([^<]*)</a>', html)
+    return re.findall(r'<li><a href="/v/\d+/posts/\d+"[^>]*>([^<]*)</a>', html)
 
 
 def test_landing_page_shows_the_address_then_the_village_home(
@@ -108,7 +108,9 @@ def test_services_and_the_village_office_contact(
     html = page(client, f"/P/{token}")
     assert headings(html)[-2:] == ["Services", "Village office"]
     assert links(html)["0577-6871 0001"] == "tel:057768710001"
-    assert "渡龙村文化礼堂一楼" in html and "工作日 8:30-17:00" in html
+    assert (
+        "渡龙村文化礼堂一楼" in html and '工作日 <span class="nowrap">8:30-17:00</span>' in html
+    )  # one line
     county.a.office_phone = county.a.office_address = None
     db.session.commit()
     html = page(client, f"/P/{token}")
@@ -130,7 +132,7 @@ def test_village_home_is_the_landing_page_without_the_address_or_a_visit(
     home = page(client, f"/v/{county.a.code}/")
     assert _visits() == 1  # only plate scans are visits
     assert "上垟路12号" not in home
-    assert re.search(r"<h1>渡龙村</h1>", home)
+    assert re.search(r'<h1 lang="zh-CN">渡龙村</h1>', home)  # Chinese on the English page
     assert _titles(home) == _titles(landing) == ["村务一", "全县通知"]
     assert headings(home) == headings(landing)
     assert page(client, f"/v/{county.b.code}/").count("全县通知") == 1
@@ -168,7 +170,7 @@ def test_category_list_pages_through_twenty_at_a_time(client: FlaskClient, count
     assert [len(_titles(p)) for p in (first, second, third)] == [20, 20, 5]
     assert sorted(titles) == sorted(f"财务{day:02d}" for day in range(45))
     assert "别的类别" not in titles
-    assert "<h1>Finance</h1>" in first and "Page 1 of 3" in first
+    assert "<h1 data-read>Finance</h1>" in first and "Page 1 of 3" in first
     assert links(first)["Next page"] == f"{base}?page=2" and "Previous page" not in links(first)
     assert links(second)["Previous page"] == f"{base}?page=1"
     assert links(second)["Next page"] == f"{base}?page=3"
@@ -237,15 +239,20 @@ def test_post_page_shows_the_post_with_an_accessible_table(
         expires_at=T0 + timedelta(days=400),
     )
     html = page(client, f"/v/{county.a.code}/posts/{post.id}")
-    assert "<h1>2026年第三季度财务公开</h1>" in html
+    assert '<h1 data-read lang="zh-CN">2026年第三季度财务公开</h1>' in html
     assert links(html)["Finance"] == f"/v/{county.a.code}/c/finance"
-    assert "· 渡龙村</p>" in html  # published by the village itself
+    assert '· <span lang="zh-CN">渡龙村</span></p>' in html  # published by the village itself
     assert 'Published <time datetime="2026-11-01">Nov 1, 2026</time>' in html
     # Expires at 10:00 on 6 December 2027, county time: that is the last day it can be read.
     assert 'Valid until <time datetime="2027-12-06">Dec 6, 2027</time>' in html
     assert "<strong>请村民监督。</strong>" in html  # the sanitised HTML, not escaped
-    region = re.search(r'<div class="scroll" role="region" aria-label="([^"]+)" tabindex="0"', html)
+    region = re.search(
+        r'<div class="table-scroll" data-read role="region" aria-label="([^"]+)" tabindex="0">\n'
+        r'<p class="swipe-hint">([^<]+)</p>',
+        html,
+    )
     assert region is not None and region.group(1) == "Table: 2026年第三季度财务公开"
+    assert region.group(2) == "Swipe sideways to see more"
     assert "<caption>2026年第三季度财务公开</caption>" in html
     assert re.findall(r'<th scope="col"( class="num")?>([^<]+)</th>', html) == [
         ("", "项目"),
@@ -273,8 +280,12 @@ def test_county_and_town_posts_open_from_the_villages_they_apply_to(
     county_post = post_in(county, "county", "全县政策", category=Category.POLICY)
     town_post = post_in(county, "town1", "一镇通知", category=Category.NOTICE)
     for code in (county.a.code, county.a2.code, county.b.code):
-        assert "· 苍南县</p>" in page(client, f"/v/{code}/posts/{county_post.id}")
-    assert f"· {county.town1.name}</p>" in page(client, f"/v/{county.a2.code}/posts/{town_post.id}")
+        assert '· <span lang="zh-CN">苍南县</span></p>' in page(
+            client, f"/v/{code}/posts/{county_post.id}"
+        )
+    assert f'· <span lang="zh-CN">{county.town1.name}</span></p>' in page(
+        client, f"/v/{county.a2.code}/posts/{town_post.id}"
+    )
     page(client, f"/v/{county.b.code}/posts/{town_post.id}", status=404)
 
 
@@ -327,12 +338,12 @@ def test_read_aloud_is_a_hidden_button_and_a_deferred_script(
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
     assert nonce is not None
     scripts = re.findall(r"<script[^>]*>", html)
-    assert scripts == [f'<script src="/static/js/read-aloud.js" nonce="{nonce.group(1)}" defer>']
-    script = client.get("/static/js/read-aloud.js")
+    assert scripts == [f'<script src="/static/js/resident.js" nonce="{nonce.group(1)}" defer>']
+    script = client.get("/static/js/resident.js")
     assert script.status_code == 200 and b"synth.speak(" in script.data
     script.close()
-    # Only post pages read aloud.
-    assert "<script" not in page(client, f"/v/{county.a.code}/")
+    # The village's home reads aloud too, with the same script.
+    assert 'id="read-aloud"' in page(client, f"/v/{county.a.code}/")
 
 
 def test_attachments_link_to_their_download(
