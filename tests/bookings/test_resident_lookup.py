@@ -316,5 +316,5 @@ def test_the_plate_page_links_to_booking_with_the_households_own_token(
         assert client.get(links["Book a service"]).status_code == 200
     # The village's own page, reached by code, has no household to book for.
     html = client.get(f"/v/{village.code}/").get_data(as_text=True)
-    assert "/services" not in html and 'href="/booking"' in html
+    assert "/services" not in html and f'href="/booking?v={village.code}"' in html
     assert "scan the code on your doorplate" in html
