@@ -110,6 +110,26 @@ def public_download(post_id: int, attachment_id: int) -> ResponseReturnValue:
     return response
 
 
+@public.get("/posts/<int:post_id>/files/<int:attachment_id>/phone", endpoint="phone")
+def public_phone_copy(post_id: int, attachment_id: int) -> ResponseReturnValue:
+    """The phone-sized copy of an image of a live post, which its page shows inline; 404 as for
+    the file itself, and for a file that is not an image."""
+    attachment = attachments.public_attachment(post_id, attachment_id)
+    if attachment is None or attachment.phone_width is None:
+        abort(404)
+    etag = f"{attachment.sha256}-phone"
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(attachments.phone_copy_of(attachment), mimetype=attachment.media_type)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = FILE_CSP
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def _file(attachment: Attachment, content: bytes) -> Response:
     response = Response(content, mimetype=attachment.media_type)
     response.headers["Content-Disposition"] = attachments.content_disposition(attachment.filename)

@@ -22,7 +22,6 @@ every change is audited.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -34,7 +33,6 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from PIL import Image
 from sqlalchemy import func, select
 
 from doorplate.db import db, utcnow
@@ -95,6 +93,7 @@ def add_attachment(actor: StaffUser, post: Post, filename: str, data: bytes) -> 
         media_type, content, text = checked_file(data, config)
     except Refused as refusal:
         raise AttachmentRefused(shown, str(refusal)) from None
+    phone = images.phone_copy(content, media_type) if media_type in IMAGE_TYPES else None
     attachment = Attachment(
         post_id=post.id,
         filename=stored_name(clean_basename(filename), media_type),
@@ -103,6 +102,9 @@ def add_attachment(actor: StaffUser, post: Post, filename: str, data: bytes) -> 
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
         text=text,
+        phone=phone.content if phone else None,
+        phone_width=phone.width if phone else None,
+        phone_height=phone.height if phone else None,
         uploaded_by=actor,
     )
     db.session.add(attachment)
@@ -265,32 +267,22 @@ def _sized(data: bytes, config: Mapping[str, Any]) -> str | None:
 
 # --- pictures shown in the post ------------------------------------------------------------
 
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
-_HEADER_BYTES = 64 * 1024  # re-encoded images carry no metadata: the size is in the first bytes
-_sizes: dict[str, tuple[int, int]] = {}  # by checksum: a file's bytes never change
+IMAGE_TYPES = frozenset({images.JPEG, images.PNG})
 
 
-def image_sizes(files: list[Attachment]) -> dict[int, tuple[int, int]]:
-    """Width and height of each image among ``files``, by attachment id, so the post page can
-    show them inline with their size set (no jump while they load, lazily loaded).
+def phone_sizes(files: list[Attachment]) -> dict[int, tuple[int, int]]:
+    """Width and height of the phone copy of each image among ``files``, by attachment id, so a
+    post page shows them inline with their size set (no jump while they load)."""
+    return {
+        file.id: (file.phone_width, file.phone_height)
+        for file in files
+        if file.phone_width is not None and file.phone_height is not None
+    }
 
-    Read from the first bytes of the stored file (SQL ``substr``), once per process and file:
-    a post page never loads a whole picture to draw its ``<img>``.
-    """
-    sizes = {}
-    for file in files:
-        if file.media_type not in IMAGE_TYPES:
-            continue
-        if file.sha256 not in _sizes:
-            head = db.session.scalar(
-                select(func.substr(Attachment.content, 1, _HEADER_BYTES)).where(
-                    Attachment.id == file.id
-                )
-            )
-            try:
-                with Image.open(io.BytesIO(head)) as image:
-                    _sizes[file.sha256] = image.size
-            except (OSError, ValueError, TypeError):
-                continue  # not readable from its header: it stays a download only
-        sizes[file.id] = _sizes[file.sha256]
-    return sizes
+
+def phone_copy_of(attachment: Attachment) -> bytes | None:
+    """The stored phone-sized copy (deferred on the model, like the file itself)."""
+    copy: bytes | None = db.session.scalar(
+        select(Attachment.phone).where(Attachment.id == attachment.id)
+    )
+    return copy

@@ -190,7 +190,8 @@ class Attachment(db.Model):
 
     The bytes live in the database, in the same transaction as the post: an upload is all or
     nothing, and one backup holds everything. ``text`` is a PDF's extracted text, kept for the
-    publish gate. ``content`` is deferred so listing attachments never loads the files.
+    publish gate. An image also keeps the phone-sized copy its post page shows (``phone``, with
+    its size). ``content`` and ``phone`` are deferred so listing attachments never loads files.
     """
 
     __tablename__ = "attachment"
@@ -209,6 +210,9 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     text: Mapped[str | None] = mapped_column(Text, deferred=True)
+    phone: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    phone_width: Mapped[int | None]
+    phone_height: Mapped[int | None]
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

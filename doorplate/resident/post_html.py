@@ -11,7 +11,9 @@ village (its office line) is added here, on the way out:
 - an office number in the text (a landline such as ``0577-64711234``, or the village's own
   office line as written in its contact) becomes a ``tel:`` link; never inside a link or a table
   cell, where a number is data (and a person's number is masked anyway);
-- a time range (``14:00-17:30``) is kept on one line.
+- a time range (``14:00-17:30``) is kept on one line;
+- a picture of the post's own files (the only kind the sanitiser keeps) shows its phone-sized
+  copy, with its size set and loaded lazily; the file itself stays its download.
 
 The HTML is read with the standard library's tokenizer rather than patterns over the markup, so
 text inside an attribute (a link title may hold ``<`` or ``>``) is never taken for a tag or for
@@ -21,7 +23,7 @@ text; tags are written back exactly as they were.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -33,6 +35,7 @@ from doorplate.resident.content import tel_uri
 TOTAL_WORDS = frozenset({"合计", "总计", "小计", "结余", "total"})
 # A landline written with its area code: 0577-64711234, 0577 6471 1234, (0577)64711234.
 _LANDLINE = r"[(（]?0\d{2,3}[)）]?[-\s]?\d{3,4}\s?\d{4}(?!\d)"
+_OWN_FILE = re.compile(r"/posts/(\d+)/files/(\d+)")
 TIME_RANGE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-–—~～至到]\s*\d{1,2}[:：]\d{2}")
 
 
@@ -63,10 +66,16 @@ def labels_for(title: str) -> Labels:
     )
 
 
-def for_phone(html: str, labels: Labels, office_phone: str | None = None) -> Markup:
-    """``html`` (sanitised post HTML) with scroll regions, total rows, tel links and unbroken
-    time ranges, as described in the module docstring."""
-    rewriter = _Rewriter(labels, _phone_pattern(office_phone))
+def for_phone(
+    html: str,
+    labels: Labels,
+    office_phone: str | None = None,
+    photos: Mapping[int, tuple[int, int]] | None = None,
+) -> Markup:
+    """``html`` (sanitised post HTML) with scroll regions, total rows, tel links, unbroken time
+    ranges and phone-sized pictures (``photos``: each image file's phone copy size, by file id),
+    as described in the module docstring."""
+    rewriter = _Rewriter(labels, _phone_pattern(office_phone), photos or {})
     rewriter.feed(html)
     rewriter.close()
     return Markup("".join(rewriter.out))  # noqa: S704 (sanitised HTML, tags kept as they were)
@@ -78,10 +87,13 @@ def _phone_pattern(office_phone: str | None) -> re.Pattern[str]:
 
 
 class _Rewriter(HTMLParser):
-    def __init__(self, labels: Labels, phones: re.Pattern[str]) -> None:
+    def __init__(
+        self, labels: Labels, phones: re.Pattern[str], photos: Mapping[int, tuple[int, int]]
+    ) -> None:
         super().__init__(convert_charrefs=False)
         self.labels = labels
         self.phones = phones
+        self.photos = photos
         self.out: list[str] = []
         self.tables = 0
         self.in_link = 0
@@ -91,6 +103,9 @@ class _Rewriter(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         raw = self.get_starttag_text() or f"<{tag}>"
+        if tag == "img":
+            self.out.append(self._phone_picture(attrs) or raw)
+            return
         if tag == "table":
             self.tables += 1
             label = self.labels.region(self.tables)
@@ -109,7 +124,21 @@ class _Rewriter(HTMLParser):
         self.out.append(raw)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.out.append(self.get_starttag_text() or f"<{tag}>")
+        raw = self.get_starttag_text() or f"<{tag}>"
+        self.out.append(self._phone_picture(attrs) or raw if tag == "img" else raw)
+
+    def _phone_picture(self, attrs: list[tuple[str, str | None]]) -> str | None:
+        """The ``<img>`` of a post's own file, pointing at its phone copy; None for any other."""
+        found = dict(attrs)
+        own = _OWN_FILE.fullmatch(found.get("src") or "")
+        size = self.photos.get(int(own.group(2))) if own else None
+        if own is None or size is None:
+            return None
+        alt = escape(found.get("alt") or "")
+        return (
+            f'<img src="{own.group(0)}/phone" alt="{alt}" width="{size[0]}" height="{size[1]}"'
+            ' loading="lazy">'
+        )
 
     def handle_endtag(self, tag: str) -> None:
         self.out.append(f"</{tag}>")

@@ -258,7 +258,10 @@ def post(code: str, post_id: int) -> str:
         village=village,
         post=found,
         body=post_html.for_phone(
-            found.body_html, post_html.labels_for(found.title), village.office_phone
+            found.body_html,
+            post_html.labels_for(found.title),
+            village.office_phone,
+            attachments.phone_sizes(list(found.attachments)),
         ),
         images=_photos_not_in_the_text(found),
         table=table,
@@ -272,7 +275,7 @@ def _photos_not_in_the_text(post: Post) -> dict[int, tuple[int, int]]:
     already (``![…](/posts/<post>/files/<n>)``)."""
     return {
         file_id: size
-        for file_id, size in attachments.image_sizes(list(post.attachments)).items()
+        for file_id, size in attachments.phone_sizes(list(post.attachments)).items()
         if f'src="/posts/{post.id}/files/{file_id}"' not in post.body_html
     }
 

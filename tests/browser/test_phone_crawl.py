@@ -172,12 +172,15 @@ def test_wide_markdown_table_scrolls_in_its_region_with_a_hint_and_a_total_row(
         assert phone.locator(".body a.tel").first.get_attribute("href") == "tel:057768711001"
         assert phone.locator(".body .nowrap", has_text="14:00-17:30").count() == 1
         screenshot(phone, "wide-table")
-        # The photo post shows its picture, lazily, sized, within the screen.
+        # The photo post shows its picture (the 1200 px photo's phone copy), lazily, sized,
+        # within the screen.
         phone.goto(f"{live_server}/v/{demo_county.village}/c/affairs")
         phone.get_by_role("link", name="上垟路路面硬化工程完工").click()
         image = phone.locator("article img")
         assert image.get_attribute("loading") == "lazy"
-        assert (image.get_attribute("width"), image.get_attribute("height")) == ("1200", "800")
+        assert (image.get_attribute("width"), image.get_attribute("height")) == ("720", "480")
+        assert (image.get_attribute("src") or "").endswith("/phone")  # its phone-sized copy
+        assert image.evaluate("img => img.complete && img.naturalWidth") == 720
         image.scroll_into_view_if_needed()
         box = image.bounding_box()
         assert box is not None and 0 < box["width"] <= 360

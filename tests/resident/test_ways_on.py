@@ -8,16 +8,18 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 from publications.conftest import County
 
-from doorplate.db import db
+from doorplate.db import db, utcnow
 from doorplate.places.models import Household
 from doorplate.plates import service as plates
 from doorplate.plates.models import RevokeReason
+from doorplate.publications import images, markdown
 from doorplate.publications.models import Attachment, Category
 from doorplate.staff.audit import cli_actor
 
@@ -84,34 +86,87 @@ def test_a_replaced_plate_offers_its_villages_call_button(
     assert "上垟路" not in html and token not in html  # still nothing about the household
 
 
-def test_photos_show_inline_with_their_size_and_the_download_kept(
+def _photo(county: County, post_id: int, name: str, size: tuple[int, int]) -> Attachment:
+    """An image attached as an upload leaves it: stored re-encoded, with its phone copy."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (90, 90, 90)).save(out, "JPEG")
+    data = out.getvalue()
+    copy = images.phone_copy(data, images.JPEG)
+    attachment = Attachment(
+        post_id=post_id,
+        filename=name,
+        media_type=images.JPEG,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+        phone=copy.content,
+        phone_width=copy.width,
+        phone_height=copy.height,
+        uploaded_by_id=county.editor_a.id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def test_photos_show_inline_phone_sized_with_the_download_kept(
     client: FlaskClient, county: County
 ) -> None:
     post = post_in(county, "a", "完工照片", category=Category.AFFAIRS)
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (90, 90, 90)).save(out, "JPEG")
-    data = out.getvalue()
-    for name, media_type, content in (
-        ("路面.jpg", "image/jpeg", data),
-        ("名单.pdf", "application/pdf", b"%PDF-1.7"),
-    ):
-        db.session.add(
-            Attachment(
-                post_id=post.id,
-                filename=name,
-                media_type=media_type,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-                uploaded_by_id=county.editor_a.id,
-            )
+    photo = _photo(county, post.id, "路面.jpg", (2000, 1500))
+    pdf = b"%PDF-1.7"
+    db.session.add(
+        Attachment(
+            post_id=post.id,
+            filename="名单.pdf",
+            media_type="application/pdf",
+            size=len(pdf),
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            content=pdf,
+            uploaded_by_id=county.editor_a.id,
         )
+    )
     db.session.commit()
     html = page(client, f"/v/{county.a.code}/posts/{post.id}")
-    images = re.findall(r"<img [^>]*>", html)
-    assert len(images) == 1  # the PDF stays a download only
-    assert 'width="640" height="480" loading="lazy" alt="Photo: 路面.jpg"' in images[0]
-    assert re.search(r'<a href="/posts/\d+/files/\d+">路面.jpg</a>', html)  # download kept
+    found = re.findall(r"<img [^>]*>", html)
+    assert len(found) == 1  # the PDF stays a download only
+    assert f'src="/posts/{post.id}/files/{photo.id}/phone"' in found[0]
+    assert 'width="720" height="540" loading="lazy" alt="Photo: 路面.jpg"' in found[0]
+    assert f'<a href="/posts/{post.id}/files/{photo.id}">路面.jpg</a>' in html  # download kept
+
+    copy = client.get(f"/posts/{post.id}/files/{photo.id}/phone")
+    assert copy.status_code == 200 and copy.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(copy.data)) as shown:
+        assert shown.size == (720, 540)
+    assert len(copy.data) < photo.size
+    assert (
+        client.get(copy.request.path, headers={"If-None-Match": copy.headers["ETag"]}).status_code
+        == 304
+    )
+    pdf_id = max(a.id for a in post.attachments)
+    assert client.get(f"/posts/{post.id}/files/{pdf_id}/phone").status_code == 404
+
+
+def test_a_picture_in_the_text_shows_its_phone_copy(client: FlaskClient, county: County) -> None:
+    post = post_in(county, "a", "完工照片", category=Category.AFFAIRS)
+    photo = _photo(county, post.id, "路面.jpg", (1600, 1200))
+    post.body_html = markdown.render(f"![新路面](/posts/{post.id}/files/{photo.id})", post.id)
+    db.session.commit()
+    html = page(client, f"/v/{county.a.code}/posts/{post.id}")
+    assert (
+        f'<img src="/posts/{post.id}/files/{photo.id}/phone" alt="新路面" width="720"'
+        ' height="540" loading="lazy">'
+    ) in html
+    assert len(re.findall(r"<img ", html)) == 1  # not shown again below the text
+
+
+def test_a_phone_copy_of_a_post_not_live_is_not_found(client: FlaskClient, county: County) -> None:
+    post = post_in(county, "a", "完工照片", category=Category.AFFAIRS)
+    photo = _photo(county, post.id, "路面.jpg", (800, 600))
+    post.expires_at = None
+    post.publish_at = utcnow() + timedelta(days=1)  # scheduled: not live yet
+    db.session.commit()
+    assert client.get(f"/posts/{post.id}/files/{photo.id}/phone").status_code == 404
 
 
 def test_chinese_content_is_marked_chinese_on_the_english_interface(
