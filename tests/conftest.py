@@ -67,12 +67,32 @@ def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> None
 
 
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """Every table empty and every id counting from 1 again, as in a fresh database.
+
+    On PostgreSQL, a DELETE of just the tables the test wrote to and a reset of the sequences it
+    used cost about a hundredth of ``TRUNCATE`` of every table (which makes new files for each),
+    a difference each of the suite's thousands of tests paid. SQLite hands out ids from the
+    largest one left, so emptying its tables is enough.
+    """
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]  # children before parents
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (names from metadata)
+        written = db.session.execute(
+            text("SELECT " + ", ".join(f"EXISTS (SELECT FROM {name})" for name in tables))  # noqa: S608
+        ).one()
+        tables = [name for name, has_rows in zip(tables, written, strict=True) if has_rows]
+    for name in tables:
+        db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (names from metadata)
+    if db.engine.dialect.name == "postgresql":
+        used = db.session.scalars(
+            text(
+                "SELECT quote_ident(sequencename) FROM pg_sequences"
+                " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
+        ).all()
+        if used:
+            db.session.execute(
+                text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in used))
+            )
     db.session.commit()
 
 
