@@ -189,8 +189,9 @@ def test_residents_see_the_posts_own_image_and_reviewers_see_it_before_publishin
     service.approve(county.reviewer_a, post)
     db.session.commit()
     resident = app.test_client().get(f"/v/{county.a.code}/posts/{post.id}")
-    assert image_sources(resident.get_data(as_text=True)) == [own]
+    assert image_sources(resident.get_data(as_text=True)) == [f"{own}/phone"]  # phone-sized
     assert app.test_client().get(own).status_code == 200
+    assert app.test_client().get(f"{own}/phone").status_code == 200
 
 
 def test_another_posts_file_is_not_shown(app: Flask, county: County) -> None:
