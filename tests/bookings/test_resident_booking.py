@@ -464,6 +464,18 @@ def test_a_request_with_a_photo_answers_201_and_keeps_the_re_encoded_photo(
     assert photo is not None and photo.media_type == "image/png"
 
 
+def _request_with_photo(client: FlaskClient, path: str, photo: bytes, name: str) -> dict[str, Any]:
+    """A filled-in 报事报修 form at ``path`` sending ``photo`` as ``name``."""
+    return {
+        **form_of(client, path),
+        "purpose": "道路",
+        "description": "路面塌陷",
+        "contact_name": "李",
+        "phone": PHONE,
+        "photo": (io.BytesIO(photo), name),
+    }
+
+
 def test_a_request_with_a_photo_that_is_not_an_image_answers_422_on_the_photo(
     client: FlaskClient,
     door_in: Callable[..., Door],
@@ -473,14 +485,7 @@ def test_a_request_with_a_photo_that_is_not_an_image_answers_422_on_the_photo(
     service = make_service(village=village, kind=ServiceKind.REQUEST)
     door = door_in(village)
     path = f"/P/{door.token}/services/{service.id}"
-    data = {
-        **form_of(client, path),
-        "purpose": "道路",
-        "description": "路面塌陷",
-        "contact_name": "李",
-        "phone": PHONE,
-        "photo": (io.BytesIO(b"<html><script>alert(1)</script>"), "x.png"),
-    }
+    data = _request_with_photo(client, path, b"<html><script>alert(1)</script>", "x.png")
     response = client.post(path, data=data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert '<p class="error" id="photo-error">The photo must be a JPEG or PNG image.</p>' in (
@@ -510,14 +515,7 @@ def test_a_request_photo_that_costs_too_much_to_decode_answers_422_on_the_photo(
     service = make_service(village=village, kind=ServiceKind.REQUEST)
     door = door_in(village)
     path = f"/P/{door.token}/services/{service.id}"
-    data = {
-        **form_of(client, path),
-        "purpose": "道路",
-        "description": "路面塌陷",
-        "contact_name": "李",
-        "phone": PHONE,
-        "photo": (io.BytesIO(photo), "road.png"),
-    }
+    data = _request_with_photo(client, path, photo, "road.png")
     response = client.post(path, data=data, content_type="multipart/form-data")
     assert response.status_code == answer
     html = response.get_data(as_text=True)
